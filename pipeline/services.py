@@ -1,0 +1,353 @@
+"""Every write to the pipeline. Browser views, API views and importers all call these.
+
+Each service validates, writes inside one transaction, records who did it in the
+history, and announces after commit that the forecast's inputs changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from sopdesk.signals import forecast_inputs_changed_on_commit
+from sopdesk.weeks import first_of_month, monday_of
+
+from .models import Customer, ForecastCall, NpsResponse, Opportunity, Sale, Stage
+
+BULK_SALES_LIMIT = 5000
+
+OPPORTUNITY_FIELDS = frozenset(
+    f.name for f in Opportunity._meta.concrete_fields if f.name not in {"id", "updated_at"}
+) | {f.attname for f in Opportunity._meta.concrete_fields if f.is_relation}
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _assign(instance: models.Model, data: dict[str, Any], allowed: frozenset[str] | None = None) -> None:
+    unknown = set(data) - allowed if allowed is not None else set()
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set."))
+    for name, value in data.items():
+        setattr(instance, name, value)
+
+
+def _save(instance: models.Model, *, actor: AbstractBaseUser | None) -> models.Model:
+    """Validate the whole row (fields, uniqueness, constraints), then save it."""
+    instance.full_clean()
+    if actor is not None:
+        instance._history_user = actor  # type: ignore[attr-defined]
+    instance.save()
+    forecast_inputs_changed_on_commit(source=instance._meta.label_lower)
+    return instance
+
+
+# --- reference data: channels, products, customers, stages, lead sources ---------------
+
+
+@transaction.atomic
+def reference_create(*, model: type[models.Model], data: dict[str, Any], actor: AbstractBaseUser | None = None):
+    """Create a row of a simple reference model (channel, product, customer, stage, source)."""
+    instance = model()
+    _assign(instance, data)
+    return _save(instance, actor=actor)
+
+
+@transaction.atomic
+def reference_update(*, instance: models.Model, data: dict[str, Any], actor: AbstractBaseUser | None = None):
+    _assign(instance, data)
+    return _save(instance, actor=actor)
+
+
+@transaction.atomic
+def record_delete(*, instance: models.Model, actor: AbstractBaseUser | None = None) -> None:
+    """Delete a row; rows still referenced elsewhere are refused with a clear error."""
+    label = instance._meta.label_lower
+    if actor is not None:
+        instance._history_user = actor  # type: ignore[attr-defined]
+    try:
+        with transaction.atomic():
+            instance.delete()
+    except models.ProtectedError as exc:
+        count = len(exc.protected_objects)
+        raise ValidationError(
+            f"{instance} is still used by {count} other record{'s' if count != 1 else ''}; "
+            "change or delete those first."
+        ) from exc
+    forecast_inputs_changed_on_commit(source=label)
+
+
+@transaction.atomic
+def customer_get_or_create(*, name: str, kind: str | None = None, region: str = "") -> Customer:
+    """Find a customer by name (case-insensitive) or create it; used by the quick-entry form."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"customer": "Enter a customer name."})
+    existing = Customer.objects.filter(name__iexact=name).first()
+    if existing:
+        return existing
+    data: dict[str, Any] = {"name": name, "region": region}
+    if kind:
+        data["kind"] = kind
+    return reference_create(model=Customer, data=data)
+
+
+# --- opportunities -----------------------------------------------------------------------
+
+
+def _validate_opportunity(opportunity: Opportunity) -> None:
+    errors: dict[str, list[str]] = {}
+    if opportunity.amount is not None and opportunity.amount < 0:
+        errors.setdefault("amount", []).append("The amount cannot be negative.")
+    if opportunity.probability is not None and not 0 <= opportunity.probability <= 100:
+        errors.setdefault("probability", []).append("The probability must be between 0 and 100.")
+    if (
+        opportunity.created_on
+        and opportunity.expected_close_date
+        and opportunity.expected_close_date < opportunity.created_on
+    ):
+        errors.setdefault("expected_close_date", []).append(
+            "The expected close date cannot be before the opportunity entered the pipeline."
+        )
+    if opportunity.closed_on and opportunity.created_on and opportunity.closed_on < opportunity.created_on:
+        errors.setdefault("closed_on", []).append("The close date cannot be before the opportunity was created.")
+    if opportunity.stage_id is not None:
+        stage = opportunity.stage
+        if stage.is_lost and not opportunity.lost_reason.strip():
+            errors.setdefault("lost_reason", []).append("Say why the opportunity was lost.")
+    if opportunity.units_per_week is not None and opportunity.first_delivery_week is None:
+        errors.setdefault("first_delivery_week", []).append("Give the first delivery week of the schedule.")
+    if errors:
+        raise ValidationError(errors)
+    if opportunity.first_delivery_week is not None:
+        opportunity.first_delivery_week = monday_of(opportunity.first_delivery_week)
+
+
+def _apply_stage_rules(opportunity: Opportunity, *, stage_changed: bool, probability_given: bool) -> None:
+    """Keep probability, close date and category consistent with the stage."""
+    stage = opportunity.stage
+    if stage_changed and not probability_given:
+        opportunity.probability = stage.default_probability
+    if stage.is_won:
+        opportunity.probability = 100
+        opportunity.forecast_category = "commit"
+    elif stage.is_lost:
+        opportunity.probability = 0
+        opportunity.forecast_category = "omitted"
+    if stage.is_closed:
+        opportunity.closed_on = opportunity.closed_on or _today()
+    else:
+        opportunity.closed_on = None
+        opportunity.lost_reason = ""
+
+
+@transaction.atomic
+def opportunity_create(*, data: dict[str, Any], actor: AbstractBaseUser) -> Opportunity:
+    """Log a new opportunity. Owner defaults to the actor, stage to the first, the
+    probability to the stage's default and the creation date to today."""
+    data = dict(data)
+    opportunity = Opportunity()
+    _assign(opportunity, data, OPPORTUNITY_FIELDS)
+    if opportunity.owner_id is None:
+        opportunity.owner = actor
+    if opportunity.stage_id is None:
+        opportunity.stage = Stage.objects.order_by("order").first()
+    if opportunity.created_on is None:
+        opportunity.created_on = _today()
+    if opportunity.stage_id is not None:
+        _apply_stage_rules(opportunity, stage_changed=True, probability_given=data.get("probability") is not None)
+    _validate_opportunity(opportunity)
+    return _save(opportunity, actor=actor)
+
+
+@transaction.atomic
+def opportunity_update(*, opportunity: Opportunity, data: dict[str, Any], actor: AbstractBaseUser) -> Opportunity:
+    """Change an opportunity; every change lands in its history with who and when."""
+    old_stage_id = opportunity.stage_id
+    _assign(opportunity, data, OPPORTUNITY_FIELDS)
+    stage_changed = opportunity.stage_id != old_stage_id
+    if stage_changed or opportunity.stage.is_closed:
+        _apply_stage_rules(
+            opportunity, stage_changed=stage_changed, probability_given=data.get("probability") is not None
+        )
+    _validate_opportunity(opportunity)
+    return _save(opportunity, actor=actor)
+
+
+@transaction.atomic
+def opportunity_upsert(*, external_id: str, data: dict[str, Any], actor: AbstractBaseUser) -> tuple[Opportunity, bool]:
+    """Create or update the opportunity with this external id. Returns (row, created)."""
+    existing = Opportunity.objects.select_for_update().filter(external_id=external_id).first()
+    data = {**data, "external_id": external_id}
+    if existing is None:
+        return opportunity_create(data=data, actor=actor), True
+    return opportunity_update(opportunity=existing, data=data, actor=actor), False
+
+
+@transaction.atomic
+def opportunity_move_stage(
+    *, opportunity: Opportunity, stage: Stage, actor: AbstractBaseUser, lost_reason: str = ""
+) -> Opportunity:
+    """One-click stage move; winning or losing closes the deal today."""
+    data: dict[str, Any] = {"stage": stage}
+    if stage.is_lost:
+        data["lost_reason"] = lost_reason
+    return opportunity_update(opportunity=opportunity, data=data, actor=actor)
+
+
+def opportunity_next_stage(*, opportunity: Opportunity) -> Stage | None:
+    """The next open stage after the current one (won/lost are explicit choices)."""
+    return (
+        Stage.objects.filter(order__gt=opportunity.stage.order, is_won=False, is_lost=False).order_by("order").first()
+    )
+
+
+# --- sales (actuals) ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def sale_create(*, data: dict[str, Any], actor: AbstractBaseUser | None = None) -> Sale:
+    sale = Sale()
+    _assign(sale, data)
+    return _save(sale, actor=actor)
+
+
+@transaction.atomic
+def sale_update(*, sale: Sale, data: dict[str, Any], actor: AbstractBaseUser | None = None) -> Sale:
+    _assign(sale, data)
+    return _save(sale, actor=actor)
+
+
+@transaction.atomic
+def sale_upsert(*, external_id: str, data: dict[str, Any], actor: AbstractBaseUser | None = None) -> tuple[Sale, bool]:
+    existing = Sale.objects.select_for_update().filter(external_id=external_id).first()
+    data = {**data, "external_id": external_id}
+    if existing is None:
+        return sale_create(data=data, actor=actor), True
+    return sale_update(sale=existing, data=data, actor=actor), False
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+SALE_BULK_FIELDS = ("date", "channel_id", "product_id", "customer_id", "units", "revenue")
+
+
+@transaction.atomic
+def sales_bulk_upsert(*, rows: list[dict[str, Any]]) -> BulkResult:
+    """Upsert already-validated sales by external id, all or nothing.
+
+    Each row holds `external_id`, `date`, `channel_id`, `product_id`, `customer_id`,
+    `units` and `revenue`. Rows identical to what is stored are left alone, so sending
+    the same batch twice changes nothing.
+    """
+    if len(rows) > BULK_SALES_LIMIT:
+        raise ValidationError(f"At most {BULK_SALES_LIMIT} sales per request.")
+    ids = [row["external_id"] for row in rows]
+    if len(set(ids)) != len(ids):
+        raise ValidationError("The same external_id appears twice in the batch.")
+    stored = {
+        values[0]: values[1:]
+        for values in Sale.objects.filter(external_id__in=ids).values_list("external_id", *SALE_BULK_FIELDS)
+    }
+    new, changed = [], []
+    for row in rows:
+        sale = Sale(external_id=row["external_id"], **{name: row.get(name) for name in SALE_BULK_FIELDS})
+        current = stored.get(row["external_id"])
+        if current is None:
+            new.append(sale)
+        elif tuple(_normalise(v) for v in current) != tuple(_normalise(row.get(n)) for n in SALE_BULK_FIELDS):
+            changed.append(sale)
+    if new or changed:
+        Sale.objects.bulk_create(
+            new + changed,
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["external_id"],
+            update_fields=list(SALE_BULK_FIELDS),
+        )
+        forecast_inputs_changed_on_commit(source="pipeline.sale")
+    return BulkResult(created=len(new), updated=len(changed), unchanged=len(rows) - len(new) - len(changed))
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return value.quantize(Decimal("0.01"))
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    return value
+
+
+# --- calls and NPS -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def forecast_call_submit(
+    *,
+    owner: AbstractBaseUser,
+    month: dt.date,
+    commit_amount: Decimal,
+    best_case_amount: Decimal,
+    submitted_week: dt.date | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> ForecastCall:
+    """Submit (or resubmit within the same week) the monthly commit and best-case call."""
+    errors: dict[str, str] = {}
+    if commit_amount is not None and commit_amount < 0:
+        errors["commit_amount"] = "The commit cannot be negative."
+    if best_case_amount is not None and commit_amount is not None and best_case_amount < commit_amount:
+        errors["best_case_amount"] = "The best case cannot be below the commit."
+    if errors:
+        raise ValidationError(errors)
+    month = first_of_month(month)
+    week = monday_of(submitted_week or _today())
+    call = ForecastCall.objects.filter(owner=owner, month=month, submitted_week=week).first() or ForecastCall(
+        owner=owner, month=month, submitted_week=week
+    )
+    call.commit_amount = commit_amount
+    call.best_case_amount = best_case_amount
+    return _save(call, actor=actor or owner)
+
+
+@transaction.atomic
+def forecast_call_update(*, call: ForecastCall, data: dict[str, Any], actor: AbstractBaseUser) -> ForecastCall:
+    _assign(call, data)
+    errors = {}
+    if (
+        call.best_case_amount is not None
+        and call.commit_amount is not None
+        and call.best_case_amount < call.commit_amount
+    ):
+        errors["best_case_amount"] = "The best case cannot be below the commit."
+    if errors:
+        raise ValidationError(errors)
+    call.month = first_of_month(call.month)
+    call.submitted_week = monday_of(call.submitted_week)
+    return _save(call, actor=actor)
+
+
+@transaction.atomic
+def nps_response_record(*, data: dict[str, Any], actor: AbstractBaseUser | None = None) -> NpsResponse:
+    response = NpsResponse()
+    _assign(response, data)
+    return _save(response, actor=actor)
+
+
+@transaction.atomic
+def nps_response_update(
+    *, response: NpsResponse, data: dict[str, Any], actor: AbstractBaseUser | None = None
+) -> NpsResponse:
+    _assign(response, data)
+    return _save(response, actor=actor)

@@ -1,0 +1,5 @@
+"""sopdesk: sales-and-operations planning."""
+
+from .celery import app as celery_app
+
+__all__ = ("celery_app",)

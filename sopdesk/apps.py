@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SopdeskConfig(AppConfig):
+    name = "sopdesk"
+    verbose_name = "sopdesk"

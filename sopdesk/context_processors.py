@@ -1,0 +1,29 @@
+"""Navigation by role, for the base template."""
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from .roles import CEO, OPERATIONS, ROLE_LABELS, SALES, role_of
+
+# (label, url name, roles that see it)
+NAVIGATION = (
+    ("Pipeline", "pipeline:opportunity-list", {CEO, SALES, OPERATIONS}),
+    ("New opportunity", "pipeline:opportunity-create", {SALES}),
+    ("Sources", "dashboards:pipeline-sources", {CEO, SALES, OPERATIONS}),
+    ("Calls", "pipeline:call-list", {CEO, SALES}),
+    ("NPS", "pipeline:nps-list", {CEO, SALES}),
+    ("API", "api-docs", {CEO, SALES, OPERATIONS}),
+)
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    role = role_of(getattr(request, "user", None))
+    items = [(label, url) for label, url, roles in NAVIGATION if role in roles]
+    return {
+        "nav_items": items,
+        "user_role": role,
+        "user_role_label": ROLE_LABELS.get(role or "", ""),
+        "currency": settings.SOPDESK_CURRENCY,
+    }

@@ -1,0 +1,41 @@
+"""Test settings: PostgreSQL when it can be reached (always in CI), else SQLite."""
+
+import os
+import socket
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, env
+
+
+def _postgres_reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+DEBUG = False
+SECRET_KEY = "test-secret-key-that-is-long-enough-for-django-checks-0123456789"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ALLOWED_HOSTS = ["*"]
+
+_default_db = "postgres://postgres@127.0.0.1:5432/sopdesk"
+_url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
+if not _url:
+    if _postgres_reachable("127.0.0.1", 5432):
+        _url = _default_db
+    elif env.bool("CI", default=False):
+        raise RuntimeError("CI=true but PostgreSQL is not reachable on 127.0.0.1:5432")
+    else:
+        _url = f"sqlite:///{BASE_DIR / 'var' / 'test.sqlite3'}"
+DATABASES = {"default": env.db_url_config(_url)}
+DATABASES["default"]["TEST"] = {"NAME": "test_sopdesk"}
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = "memory://"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,10 @@
+"""Shared tasks: a health check that proves a worker is consuming the broker."""
+
+from celery import shared_task
+from django.db import connection
+
+
+@shared_task(name="sopdesk.ping")
+def ping() -> dict[str, str]:
+    """Answer with the database vendor the worker sees, so a test can prove both work."""
+    return {"pong": "ok", "database": connection.vendor}
