@@ -6,5 +6,8 @@ from django.db import connection
 
 @shared_task(name="sopdesk.ping")
 def ping() -> dict[str, str]:
-    """Answer with the database vendor the worker sees, so a test can prove both work."""
+    """Answer with the database the worker reached, so a test can prove both work."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
     return {"pong": "ok", "database": connection.vendor}

@@ -16,7 +16,7 @@ def _postgres_reachable(host: str, port: int) -> bool:
 
 
 DEBUG = False
-SECRET_KEY = "test-secret-key-that-is-long-enough-for-django-checks-0123456789"
+SECRET_KEY = "test-secret-key-that-is-long-enough-for-django-checks-0123456789"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["*"]
 
@@ -33,8 +33,12 @@ DATABASES = {"default": env.db_url_config(_url)}
 DATABASES["default"]["TEST"] = {"NAME": "test_sopdesk"}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
-CELERY_TASK_ALWAYS_EAGER = True
-CELERY_BROKER_URL = "memory://"
+# Tests run tasks eagerly, except the worker tests, which start a real worker process
+# with SOPDESK_TEST_BROKER_URL pointing at Redis.
+_test_broker = env.str("SOPDESK_TEST_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not _test_broker
+CELERY_BROKER_URL = _test_broker or "memory://"
+CELERY_RESULT_BACKEND = _test_broker or None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,0 +1,49 @@
+# sopdesk: two commands for a new machine — `make run` and `make test`.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= sopdesk.settings.local
+
+.PHONY: run test lint format check bench clean help
+
+help:
+	@echo "make run    install, migrate, load the demo company, serve on http://127.0.0.1:$(PORT)"
+	@echo "make test   install the test tools and run linters and the whole suite"
+	@echo "make lint   ruff, import-linter and the migrations check only"
+
+$(VENV)/.base-installed: requirements/base.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/base.txt
+	@touch $@
+
+$(VENV)/.test-installed: requirements/test.txt $(VENV)/.base-installed
+	$(PY) -m pip install --quiet -r requirements/test.txt
+	@touch $@
+
+run: $(VENV)/.base-installed
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo_setup
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+lint: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	DJANGO_SETTINGS_MODULE=sopdesk.settings.test $(PY) manage.py makemigrations --check --dry-run
+
+test: lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+format: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(VENV)/.test-installed
+	$(PY) bench/pipeline_api.py
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3 staticfiles .pytest_cache .ruff_cache
