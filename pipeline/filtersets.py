@@ -17,7 +17,8 @@ class MonthFilter(filters.CharFilter):
         if not value:
             return qs
         try:
-            first = dt.datetime.strptime(value, "%Y-%m").date()
+            year, month = (int(part) for part in value.split("-"))
+            first = dt.date(year, month, 1)
         except ValueError:
             return qs.none()
         return qs.filter(**{f"{self.field_name}__year": first.year, f"{self.field_name}__month": first.month})

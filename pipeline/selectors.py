@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncWeek
+from django.utils import timezone
 
 from sopdesk.weeks import monday_of
 
@@ -147,7 +148,7 @@ def opportunities_created_per_week(*, weeks: int = 26, today: dt.date | None = N
 
     Columns: week (Monday, date), source (str), direction (str), count (int), amount (float).
     """
-    end = monday_of(today or dt.date.today())
+    end = monday_of(today or timezone.localdate())
     start = end - dt.timedelta(weeks=weeks - 1)
     rows = (
         Opportunity.objects.filter(created_on__gte=start)
