@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class OperationsConfig(AppConfig):
     name = "operations"
+    verbose_name = "Operations"

@@ -29,11 +29,32 @@ PIPELINE_MODELS = (
     "npsresponse",
 )
 
+OPERATIONS_MODELS = ("resource", "resourceload", "capacitychange", "spendplan", "budget", "investmentproposal")
+# Proposals: each side writes its own (the services check side and proposer); the CEO decides.
+PROPOSE = WRITE
+DECIDE = ("view", "decide")
+
 # role -> app label -> model -> actions
 ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
-    CEO: {"pipeline": dict.fromkeys(PIPELINE_MODELS, VIEW)},
-    SALES: {"pipeline": dict.fromkeys(PIPELINE_MODELS, WRITE)},
-    OPERATIONS: {"pipeline": dict.fromkeys(PIPELINE_MODELS, VIEW)},
+    CEO: {
+        "pipeline": dict.fromkeys(PIPELINE_MODELS, VIEW),
+        "operations": {**dict.fromkeys(OPERATIONS_MODELS, VIEW), "budget": WRITE, "investmentproposal": DECIDE},
+    },
+    SALES: {
+        "pipeline": dict.fromkeys(PIPELINE_MODELS, WRITE),
+        "operations": {**dict.fromkeys(OPERATIONS_MODELS, VIEW), "investmentproposal": PROPOSE},
+    },
+    OPERATIONS: {
+        "pipeline": dict.fromkeys(PIPELINE_MODELS, VIEW),
+        "operations": {
+            "resource": WRITE,
+            "resourceload": WRITE,
+            "capacitychange": WRITE,
+            "spendplan": WRITE,
+            "budget": VIEW,
+            "investmentproposal": PROPOSE,
+        },
+    },
 }
 
 

@@ -115,20 +115,27 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "sopdesk.api.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
+    "EXCEPTION_HANDLER": "sopdesk.api.exception_handler",
+    # Only the password-for-token exchange is throttled (ScopedRateThrottle on that view).
+    "DEFAULT_THROTTLE_RATES": {"auth-token": env.str("API_TOKEN_THROTTLE_RATE", default="30/minute")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "sopdesk API",
     "DESCRIPTION": "Sales-and-operations planning: pipeline, operations and forecasts.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs page are for signed-in users and token holders, like the API.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Tags and operation ids from the resource ("opportunities"), not from "/api/v1".
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
 }
 
 # Celery: with no REDIS_URL the tasks run eagerly inside the web process.

@@ -24,8 +24,22 @@ def test_sales_writes_the_pipeline_while_ceo_and_operations_only_read_it():
         assert ("pipeline", f"change_{model}") in group_perms(SALES)
         assert ("pipeline", f"view_{model}") in group_perms(CEO)
         assert ("pipeline", f"view_{model}") in group_perms(OPERATIONS)
-    assert not any(code.startswith(("add_", "change_", "delete_")) for _, code in group_perms(OPERATIONS))
-    assert not any(code.startswith(("add_", "change_", "delete_")) for _, code in group_perms(CEO))
+    for role in (CEO, OPERATIONS):
+        writes = [code for app, code in group_perms(role) if app == "pipeline" and not code.startswith("view_")]
+        assert writes == []
+
+
+def test_operations_writes_capacity_sales_only_proposes_and_only_the_ceo_decides_and_budgets():
+    ceo, sales, ops = group_perms(CEO), group_perms(SALES), group_perms(OPERATIONS)
+    for model in ("resource", "resourceload", "capacitychange", "spendplan"):
+        assert ("operations", f"change_{model}") in ops
+        assert ("operations", f"change_{model}") not in sales
+        assert ("operations", f"view_{model}") in sales and ("operations", f"view_{model}") in ceo
+    assert ("operations", "add_investmentproposal") in sales and ("operations", "add_investmentproposal") in ops
+    deciders = [role for role in ROLES if ("operations", "decide_investmentproposal") in group_perms(role)]
+    assert deciders == [CEO]
+    budget_writers = [role for role in ROLES if ("operations", "change_budget") in group_perms(role)]
+    assert budget_writers == [CEO]
 
 
 def test_sync_roles_repairs_a_tampered_group():

@@ -1,0 +1,55 @@
+"""Helpers shared by every API of sopdesk: the error format and the pagination.
+
+Services raise Django's `ValidationError`; the API answers it as DRF does its own
+validation errors, so a client sees one shape whatever layer refused the input:
+`{"field": ["message"], "non_field_errors": ["message"]}` with HTTP 400.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
+from rest_framework import exceptions, pagination
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+#: the largest page a client may ask for with `?page_size=`
+MAX_PAGE_SIZE = 500
+
+
+def validation_error_detail(error: DjangoValidationError) -> dict[str, list[str]]:
+    """A Django ValidationError as DRF's error body; `__all__` becomes `non_field_errors`."""
+    non_field_key = api_settings.NON_FIELD_ERRORS_KEY
+    if hasattr(error, "error_dict"):
+        return {
+            (non_field_key if field == NON_FIELD_ERRORS else field): messages
+            for field, messages in error.message_dict.items()
+        }
+    return {non_field_key: list(error.messages)}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, plus: a service's ValidationError or a protected delete is a 400."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=validation_error_detail(exc))
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        # Services turn these into ValidationErrors; this catches any delete that did not.
+        exc = exceptions.ValidationError(
+            detail={
+                api_settings.NON_FIELD_ERRORS_KEY: [
+                    "This record is still used by other records; change or delete those first."
+                ]
+            }
+        )
+    return drf_exception_handler(exc, context)
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    """`?page=N`, and `?page_size=` up to MAX_PAGE_SIZE for integrations that sync in bulk."""
+
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
