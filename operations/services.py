@@ -161,6 +161,13 @@ def capacity_change_update(
     _non_negative(errors, data, "weekly_capacity", "headcount")
     if errors:
         raise ValidationError(errors)
+    headcount = data.get("headcount")
+    if headcount is not None and data.get("weekly_capacity") is None:  # headcount -> capacity, as on entry
+        resource = data.get("resource") or change.resource
+        if resource.capacity_per_fte is None:
+            message = f"{resource} has no capacity per FTE; give the weekly capacity instead."
+            raise ValidationError({"headcount": [message]})
+        data = {**data, "weekly_capacity": (headcount * resource.capacity_per_fte).quantize(TWO_PLACES)}
     given_week = data.get("effective_week", change.effective_week)
     _assign(change, data)
     change.effective_week = monday_of(given_week)
@@ -224,7 +231,8 @@ def budget_create(*, data: dict[str, Any], actor: AbstractBaseUser | None = None
 @transaction.atomic
 def budget_update(*, budget: Budget, data: dict[str, Any], actor: AbstractBaseUser | None = None) -> Budget:
     _require_ceo(actor, "set budgets")
-    _assign(budget, _check_budget(data))
+    # Check the period as it will be stored, when only one of its ends changes.
+    _assign(budget, _check_budget({"start_month": budget.start_month, "end_month": budget.end_month, **data}))
     return _save(budget, actor=actor)
 
 
@@ -279,10 +287,11 @@ def _check_proposer(proposal: InvestmentProposal, actor: AbstractBaseUser) -> No
     side = ROLE_SIDE.get(role_of(actor) or "")
     if side is None:
         raise PermissionDenied("Only sales and operations make proposals.")
-    if proposal.side != side:
-        raise ValidationError({"side": f"You can only make {side.label.lower()}-side proposals."})
+    # Someone else's proposal is refused before its side is looked at: a 403, not a 400.
     if proposal.proposer_id is not None and proposal.proposer_id != actor.pk:
         raise PermissionDenied("Only the proposer can change a proposal.")
+    if proposal.side != side:
+        raise ValidationError({"side": f"You can only make {side.label.lower()}-side proposals."})
 
 
 @transaction.atomic

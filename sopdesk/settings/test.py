@@ -30,7 +30,8 @@ if not _url:
     else:
         _url = f"sqlite:///{BASE_DIR / 'var' / 'test.sqlite3'}"
 DATABASES = {"default": env.db_url_config(_url)}
-DATABASES["default"]["TEST"] = {"NAME": "test_sopdesk"}
+# A suffix lets several test runs share one PostgreSQL server without sharing a database.
+DATABASES["default"]["TEST"] = {"NAME": "test_sopdesk" + env.str("SOPDESK_TEST_DB_SUFFIX", default="")}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # Tests run tasks eagerly, except the worker tests, which start a real worker process

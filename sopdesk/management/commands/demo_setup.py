@@ -26,9 +26,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         password = self._password()
         users = get_user_model().objects
+        # seed_demo leaves a database that already has data alone.
+        call_command("seed_demo", password=password, stdout=self.stdout)
         if not users.filter(username__in=DEMO_USERS).exists():
-            call_command("seed_demo", password=password, stdout=self.stdout)
-        elif os.environ.get("SOPDESK_DEMO_PASSWORD"):
+            self.stdout.write(self.style.WARNING("This database has data but no demo users; log in with your own."))
+            return
+        if os.environ.get("SOPDESK_DEMO_PASSWORD"):
             # The user asked for this password: make it true for the existing demo users.
             for user in users.filter(groups__name__in=("ceo", "sales", "operations")).distinct():
                 user.set_password(password)

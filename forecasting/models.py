@@ -1,0 +1,156 @@
+"""Forecast runs and their results. A run becomes current only when it is complete."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from operations.models import InvestmentProposal, Resource
+from pipeline.models import Channel, Product
+
+from .choices import CalibrationDimension, Component, RunStatus, ScenarioKind, ScenarioStatus
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+
+class ForecastState(models.Model):
+    """One row: how far the inputs have changed and how far the forecast has caught up.
+
+    Every write to the inputs bumps `inputs_version` inside its own transaction, so a
+    change is never lost even when the broker is down; a run computes one version.
+    """
+
+    inputs_version = models.BigIntegerField(default=0)
+    computed_version = models.BigIntegerField(default=0)
+    claimed_version = models.BigIntegerField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="forecast_state_single_row")]
+
+    def __str__(self) -> str:
+        return f"inputs v{self.inputs_version}, computed v{self.computed_version}"
+
+    @property
+    def is_dirty(self) -> bool:
+        return self.inputs_version > self.computed_version
+
+
+class ForecastRun(models.Model):
+    as_of = models.DateField(help_text="Monday of the week the forecast starts.")
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    inputs_version = models.BigIntegerField()
+    inputs_fingerprint = models.CharField(max_length=64, blank=True)
+    started = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    error = models.TextField(blank=True)
+    is_current = models.BooleanField(default=False)
+    timings = models.JSONField(default=dict, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started", "-id"]
+        get_latest_by = "started"
+        constraints = [
+            models.UniqueConstraint(fields=["is_current"], condition=Q(is_current=True), name="one_current_run"),
+            models.UniqueConstraint(fields=["inputs_version"], name="one_run_per_inputs_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} ({self.status}) as of {self.as_of}"
+
+
+class DemandLine(models.Model):
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="demand_lines")
+    week = models.DateField()
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
+    component = models.CharField(max_length=20, choices=Component.choices)
+    mean = models.FloatField(help_text="Units.")
+    p10 = models.FloatField()
+    p90 = models.FloatField()
+    revenue = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["week", "channel_id", "product_id", "component"]
+        indexes = [models.Index(fields=["run", "week"])]
+
+    def __str__(self) -> str:
+        return f"{self.week} {self.channel_id} {self.component}: {self.mean:.0f}"
+
+
+class CapacityLine(models.Model):
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="capacity_lines")
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField()
+    load = models.FloatField()
+    capacity = models.FloatField()
+    utilisation = models.FloatField(null=True, blank=True)
+    shortfall = models.FloatField()
+    unfulfilled_units = models.FloatField(default=0)
+    revenue_at_risk = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["resource_id", "week"]
+        indexes = [models.Index(fields=["run", "week"])]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} {self.week}: {self.load:.0f}/{self.capacity:.0f}"
+
+
+class Calibration(models.Model):
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="calibrations")
+    dimension = models.CharField(max_length=20, choices=CalibrationDimension.choices)
+    key = models.CharField(max_length=120, help_text="The stage, source or owner name.")
+    stated_probability = models.FloatField(null=True, blank=True)
+    observed_rate = models.FloatField(null=True, blank=True)
+    calibrated_probability = models.FloatField()
+    sample_size = models.PositiveIntegerField()
+    brier_stated = models.FloatField(null=True, blank=True)
+    brier_calibrated = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["dimension", "key"]
+
+    def __str__(self) -> str:
+        return f"{self.dimension} {self.key}: {self.calibrated_probability:.2f}"
+
+
+class HiringNeed(models.Model):
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="hiring_needs")
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="+")
+    ftes = models.DecimalField(max_digits=8, decimal_places=2)
+    needed_by = models.DateField()
+    hire_by = models.DateField()
+    is_late = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["hire_by", "resource_id"]
+
+    def __str__(self) -> str:
+        return f"{self.ftes} FTE {self.resource_id} by {self.needed_by}"
+
+
+class Scenario(models.Model):
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=30, choices=ScenarioKind.choices, default=ScenarioKind.CUSTOM)
+    proposals = models.ManyToManyField(InvestmentProposal, blank=True, related_name="scenarios")
+    best_within_budget = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=ScenarioStatus.choices, default=ScenarioStatus.QUEUED)
+    run = models.ForeignKey(ForecastRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="scenarios")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    results = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,76 @@
+"""The demo company's operations side: believable resources, capacity, spend and proposals."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Sum
+
+from operations.models import Budget, CapacityChange, InvestmentProposal, Resource, ResourceLoad, SpendPlan
+from operations.selectors import capacity_at
+from pipeline.models import Opportunity, Sale
+
+TODAY = dt.date(2026, 11, 25)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """Seed once for the module, inside a transaction rolled back at its end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("seed_demo", today=TODAY.isoformat(), password="demo-password-1", reset=True, stdout=None)
+        yield
+        transaction.set_rollback(True)
+
+
+def weekly_load(resource: Resource) -> float:
+    since = TODAY - dt.timedelta(weeks=13)
+    total = 0.0
+    for load in ResourceLoad.objects.filter(resource=resource).select_related("channel"):
+        units = Sale.objects.filter(channel=load.channel, date__gte=since).aggregate(u=Sum("units"))["u"] or 0
+        total += float(units) / 13 * float(load.load_per_unit)
+    return total
+
+
+def test_resources_have_load_rates_lead_times_and_a_capacity_history(demo):
+    resources = {r.name: r for r in Resource.objects.all()}
+    assert {"Warehouse picking", "Packing", "Courier slots", "Bottling line"} <= set(resources)
+    for resource in resources.values():
+        assert resource.loads.exists()
+        steps = CapacityChange.objects.filter(resource=resource)
+        assert steps.count() >= 1
+        assert steps.order_by("effective_week").first().effective_week < TODAY - dt.timedelta(weeks=12)
+    picking = resources["Warehouse picking"]
+    assert picking.capacity_per_fte and picking.cost_per_fte > 0 and picking.hiring_lead_time_weeks > 0
+
+
+def test_capacity_sits_just_above_todays_load_so_a_peak_strains_it(demo):
+    for resource in Resource.objects.all():
+        utilisation = weekly_load(resource) / float(capacity_at(resource=resource, week=TODAY))
+        assert 0.6 < utilisation < 1.0, (resource.name, utilisation)
+
+
+def test_budget_spend_plans_and_proposals_from_both_sides(demo):
+    budget = Budget.objects.get()
+    assert budget.amount > 0 and budget.end_month > budget.start_month
+    assert set(SpendPlan.objects.values_list("side", flat=True)) == {"sales", "operations"}
+    proposals = InvestmentProposal.objects.select_related("proposer")
+    by_side = {p.side: set() for p in proposals}
+    for p in proposals:
+        by_side[p.side].add(p.proposer.username)
+    assert by_side == {"operations": {"coo"}, "sales": {"sales"}}
+    titles = set(proposals.values_list("title", flat=True))
+    assert {"New delivery platform", "Summer social-media campaign"} <= titles
+    approved = proposals.get(status="approved")
+    assert approved.decided_by.username == "ceo" and approved.decision_note
+    assert all(p.one_off_cost + p.monthly_cost > Decimal("0") for p in proposals)
+
+
+def test_reset_replaces_the_whole_demo_company(demo):
+    call_command("seed_demo", today=TODAY.isoformat(), password="demo-password-1", reset=True, stdout=None)
+    assert Resource.objects.count() == 6
+    assert InvestmentProposal.objects.count() == 5
+    assert Opportunity.objects.exists()
