@@ -130,6 +130,8 @@ class Opportunity(models.Model):
         ordering = ["expected_close_date", "id"]
         verbose_name_plural = "opportunities"
         indexes = [
+            # The default order of the lists and the API: pages without sorting every row.
+            models.Index(fields=["expected_close_date", "id"], name="opportunity_default_order"),
             models.Index(fields=["stage", "expected_close_date"]),
             models.Index(fields=["owner", "expected_close_date"]),
             models.Index(fields=["created_on"]),

@@ -13,9 +13,12 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from sopdesk.services import assign_fields as _assign
+from sopdesk.services import delete_or_explain
+from sopdesk.services import save_validated as _save
 from sopdesk.signals import forecast_inputs_changed_on_commit
 from sopdesk.weeks import first_of_month, monday_of
 
@@ -30,24 +33,6 @@ OPPORTUNITY_FIELDS = frozenset(
 
 def _today() -> dt.date:
     return timezone.localdate()
-
-
-def _assign(instance: models.Model, data: dict[str, Any], allowed: frozenset[str] | None = None) -> None:
-    unknown = set(data) - allowed if allowed is not None else set()
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set."))
-    for name, value in data.items():
-        setattr(instance, name, value)
-
-
-def _save(instance: models.Model, *, actor: AbstractBaseUser | None) -> models.Model:
-    """Validate the whole row (fields, uniqueness, constraints), then save it."""
-    instance.full_clean()
-    if actor is not None:
-        instance._history_user = actor  # type: ignore[attr-defined]
-    instance.save()
-    forecast_inputs_changed_on_commit(source=instance._meta.label_lower)
-    return instance
 
 
 # --- reference data: channels, products, customers, stages, lead sources ---------------
@@ -70,19 +55,7 @@ def reference_update(*, instance: models.Model, data: dict[str, Any], actor: Abs
 @transaction.atomic
 def record_delete(*, instance: models.Model, actor: AbstractBaseUser | None = None) -> None:
     """Delete a row; rows still referenced elsewhere are refused with a clear error."""
-    label = instance._meta.label_lower
-    if actor is not None:
-        instance._history_user = actor  # type: ignore[attr-defined]
-    try:
-        with transaction.atomic():
-            instance.delete()
-    except models.ProtectedError as exc:
-        count = len(exc.protected_objects)
-        raise ValidationError(
-            f"{instance} is still used by {count} other record{'s' if count != 1 else ''}; "
-            "change or delete those first."
-        ) from exc
-    forecast_inputs_changed_on_commit(source=label)
+    delete_or_explain(instance=instance, actor=actor)
 
 
 @transaction.atomic
@@ -170,8 +143,12 @@ def opportunity_create(*, data: dict[str, Any], actor: AbstractBaseUser) -> Oppo
 
 @transaction.atomic
 def opportunity_update(*, opportunity: Opportunity, data: dict[str, Any], actor: AbstractBaseUser) -> Opportunity:
-    """Change an opportunity; every change lands in its history with who and when."""
+    """Change an opportunity; every change lands in its history with who and when.
+
+    Sending what is already stored changes nothing: no save, no empty history entry.
+    """
     old_stage_id = opportunity.stage_id
+    before = _snapshot(opportunity)
     _assign(opportunity, data, OPPORTUNITY_FIELDS)
     stage_changed = opportunity.stage_id != old_stage_id
     if stage_changed or opportunity.stage.is_closed:
@@ -179,17 +156,55 @@ def opportunity_update(*, opportunity: Opportunity, data: dict[str, Any], actor:
             opportunity, stage_changed=stage_changed, probability_given=data.get("probability") is not None
         )
     _validate_opportunity(opportunity)
+    if _snapshot(opportunity) == before:
+        return opportunity
     return _save(opportunity, actor=actor)
+
+
+def _snapshot(instance: models.Model) -> dict[str, Any]:
+    """The stored values of a row's concrete fields, to tell whether an update changes anything."""
+    return {
+        f.attname: _normalise(getattr(instance, f.attname))
+        for f in instance._meta.concrete_fields
+        if not getattr(f, "auto_now", False)
+    }
+
+
+def _create_or_update(*, create: Any, update: Any, find: Any) -> tuple[Any, bool]:
+    """Upsert that survives a race: two requests creating the same new external id at once.
+
+    The loser's insert hits the unique constraint (in validation, or in the database inside
+    a savepoint); it then updates the row the winner created instead of failing.
+    """
+    existing = find()
+    if existing is not None:
+        return update(existing), False
+    try:
+        with transaction.atomic():
+            return create(), True
+    except ValidationError as exc:
+        if "external_id" not in getattr(exc, "error_dict", {}):
+            raise
+        existing = find()
+        if existing is None:
+            raise
+        return update(existing), False
+    except IntegrityError:
+        existing = find()
+        if existing is None:
+            raise
+        return update(existing), False
 
 
 @transaction.atomic
 def opportunity_upsert(*, external_id: str, data: dict[str, Any], actor: AbstractBaseUser) -> tuple[Opportunity, bool]:
     """Create or update the opportunity with this external id. Returns (row, created)."""
-    existing = Opportunity.objects.select_for_update().filter(external_id=external_id).first()
     data = {**data, "external_id": external_id}
-    if existing is None:
-        return opportunity_create(data=data, actor=actor), True
-    return opportunity_update(opportunity=existing, data=data, actor=actor), False
+    return _create_or_update(
+        find=lambda: Opportunity.objects.select_for_update().filter(external_id=external_id).first(),
+        create=lambda: opportunity_create(data=data, actor=actor),
+        update=lambda row: opportunity_update(opportunity=row, data=data, actor=actor),
+    )
 
 
 @transaction.atomic
@@ -228,11 +243,12 @@ def sale_update(*, sale: Sale, data: dict[str, Any], actor: AbstractBaseUser | N
 
 @transaction.atomic
 def sale_upsert(*, external_id: str, data: dict[str, Any], actor: AbstractBaseUser | None = None) -> tuple[Sale, bool]:
-    existing = Sale.objects.select_for_update().filter(external_id=external_id).first()
     data = {**data, "external_id": external_id}
-    if existing is None:
-        return sale_create(data=data, actor=actor), True
-    return sale_update(sale=existing, data=data, actor=actor), False
+    return _create_or_update(
+        find=lambda: Sale.objects.select_for_update().filter(external_id=external_id).first(),
+        create=lambda: sale_create(data=data, actor=actor),
+        update=lambda row: sale_update(sale=row, data=data, actor=actor),
+    )
 
 
 @dataclass(frozen=True)

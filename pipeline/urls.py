@@ -6,7 +6,11 @@ app_name = "pipeline"
 
 urlpatterns = [
     path("", views.opportunity_list, name="opportunity-list"),
-    path("new/", views.opportunity_list, name="opportunity-create"),
-    path("calls/", views.opportunity_list, name="call-list"),
-    path("nps/", views.opportunity_list, name="nps-list"),
+    path("new/", views.opportunity_create, name="opportunity-create"),
+    path("<int:pk>/", views.opportunity_detail, name="opportunity-detail"),
+    path("<int:pk>/edit/", views.opportunity_edit, name="opportunity-edit"),
+    path("<int:pk>/move/", views.opportunity_move, name="opportunity-move"),
+    path("<int:pk>/lost/", views.opportunity_lose, name="opportunity-lose"),
+    path("calls/", views.call_list, name="call-list"),
+    path("nps/", views.nps_list, name="nps-list"),
 ]

@@ -1,9 +1,22 @@
-from django.contrib.auth.decorators import login_required
+"""Where each role lands after logging in."""
+
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+
+from .roles import CEO, OPERATIONS, SALES, role_of
+
+# The one place that says which page each role starts on. The CEO's weekly review and
+# the operations home arrive in later issues; until then everyone starts on the pipeline.
+HOME_PAGE_OF_ROLE = {
+    CEO: "pipeline:opportunity-list",
+    SALES: "pipeline:opportunity-list",
+    OPERATIONS: "pipeline:opportunity-list",
+}
 
 
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Each role lands on its own page; the pipeline is the shared start for now."""
-    return redirect("pipeline:opportunity-list")
+    """Send the user to their role's start page (a login is required by the middleware)."""
+    role = role_of(request.user)
+    if role is None:
+        return render(request, "no_role.html", status=403)
+    return redirect(HOME_PAGE_OF_ROLE[role])

@@ -15,7 +15,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
@@ -162,14 +162,14 @@ def test_without_a_password_it_takes_the_environment_or_prints_a_generated_one(s
     assert Client().login(username="carla", password=generated)
 
 
-def test_reset_refuses_while_operations_data_points_at_the_channels_and_keeps_everything(seeded):
+def test_reset_also_clears_operations_data_that_points_at_the_pipeline(seeded):
     from operations.models import Resource, ResourceLoad
 
     pickers = Resource.objects.create(name="Pickers", capacity_unit="cases picked")
     ResourceLoad.objects.create(resource=pickers, channel=Channel.objects.get(name="Online"), load_per_unit=1)
     before = fingerprint()
-    with pytest.raises(CommandError, match="Cannot reset"):
-        seed(reset=True)
+    seed(reset=True)
+    assert not Resource.objects.filter(name="Pickers").exists()
     assert fingerprint() == before
 
 

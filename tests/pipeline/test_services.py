@@ -97,3 +97,38 @@ def test_bulk_upsert_is_idempotent():
     assert services.sales_bulk_upsert(rows=rows) == services.BulkResult(created=0, updated=1, unchanged=19)
     assert Sale.objects.count() == 20
     assert Sale.objects.get(external_id="o-0").units == Decimal("3")
+
+
+def test_resending_an_opportunity_unchanged_writes_no_history(sales):
+    default_stages()
+    data = {
+        "customer": CustomerFactory(),
+        "title": "CRM sync",
+        "channel": ChannelFactory(name="Retail"),
+        "amount": Decimal("900"),
+        "expected_close_date": dt.date.today() + dt.timedelta(days=10),
+    }
+    first, created = services.opportunity_upsert(external_id="crm-7", data=data, actor=sales)
+    again, created_again = services.opportunity_upsert(external_id="crm-7", data=data, actor=sales)
+    assert (created, created_again) == (True, False)
+    assert again.pk == first.pk
+    assert first.history.count() == 1
+    services.opportunity_upsert(external_id="crm-7", data={**data, "amount": Decimal("950")}, actor=sales)
+    assert first.history.count() == 2
+
+
+def test_an_upsert_that_loses_the_race_for_a_new_external_id_updates_instead(sales, monkeypatch):
+    default_stages()
+    OpportunityFactory(external_id="crm-9", amount=Decimal("100"))
+    calls = {"n": 0}
+    real_find = Opportunity.objects.select_for_update
+
+    def find_nothing_the_first_time():
+        calls["n"] += 1
+        return Opportunity.objects.none() if calls["n"] == 1 else real_find()
+
+    monkeypatch.setattr(Opportunity.objects, "select_for_update", find_nothing_the_first_time)
+    row, created = services.opportunity_upsert(external_id="crm-9", data={"amount": Decimal("250")}, actor=sales)
+    assert created is False
+    assert row.amount == Decimal("250")
+    assert Opportunity.objects.filter(external_id="crm-9").count() == 1

@@ -1,0 +1,17 @@
+"""The browser pages of the pipeline. Views parse input, call a service or a selector, render."""
+
+from .calls import call_list
+from .nps import nps_list
+from .opportunities import opportunity_create, opportunity_detail, opportunity_edit, opportunity_list
+from .stage_moves import opportunity_lose, opportunity_move
+
+__all__ = [
+    "call_list",
+    "nps_list",
+    "opportunity_create",
+    "opportunity_detail",
+    "opportunity_edit",
+    "opportunity_list",
+    "opportunity_lose",
+    "opportunity_move",
+]

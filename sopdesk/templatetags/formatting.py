@@ -1,0 +1,89 @@
+"""How numbers, money, weeks and people read on every page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.utils.formats import number_format
+
+from sopdesk.weeks import week_label
+
+register = template.Library()
+
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF ", "SEK": "SEK ", "DKK": "DKK ", "NOK": "NOK "}
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+@register.filter
+def money(value: Any, decimals: int = 0) -> str:
+    """`12000.5|money` -> '€12,001'; `|money:2` keeps the cents. Empty stays a dash."""
+    amount = _decimal(value)
+    if amount is None:
+        return "—"
+    code = settings.SOPDESK_CURRENCY
+    symbol = CURRENCY_SYMBOLS.get(code, f"{code} ")
+    digits = int(decimals)
+    rounded = amount.quantize(Decimal(1).scaleb(-digits)) if digits else amount.quantize(Decimal(1))
+    sign = "−" if rounded < 0 else ""
+    return f"{sign}{symbol}{number_format(abs(rounded), decimal_pos=digits, force_grouping=True)}"
+
+
+@register.filter
+def number(value: Any, decimals: int = 0) -> str:
+    """A plain number with thousands separators."""
+    amount = _decimal(value)
+    if amount is None:
+        return "—"
+    return number_format(amount, decimal_pos=int(decimals), force_grouping=True)
+
+
+@register.filter
+def percent(value: Any) -> str:
+    amount = _decimal(value)
+    return "—" if amount is None else f"{number_format(amount, decimal_pos=0)}%"
+
+
+@register.filter
+def week(value: dt.date | None) -> str:
+    """A planning week as people say it: 'Week 48, 23 Nov'."""
+    return week_label(value) if value else "—"
+
+
+@register.filter
+def person(user: Any) -> str:
+    """A user's full name when known, else the username."""
+    if user is None:
+        return "—"
+    full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return full_name or user.get_username()
+
+
+@register.filter
+def nps_group(score: int | None) -> str:
+    """Promoter (9-10), passive (7-8) or detractor (0-6), as NPS counts them."""
+    if score is None:
+        return ""
+    if score >= 9:
+        return "promoter"
+    return "passive" if score >= 7 else "detractor"
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """`mapping|get_item:key`: a dictionary lookup with a variable key."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None

@@ -1,0 +1,30 @@
+/* Draw every chart of the page from its figure JSON.
+ *
+ * A chart is <div data-figure="ID"> next to {{ figure|json_script:"ID" }}; the figure
+ * comes from dashboards/figures.py. No inline scripts: the page stays CSP-friendly.
+ */
+(function () {
+  "use strict";
+
+  var CONFIG = { responsive: true, displaylogo: false, displayModeBar: false };
+
+  function draw(element) {
+    var source = document.getElementById(element.dataset.figure);
+    if (!source || typeof window.Plotly === "undefined") {
+      element.classList.add("chart-failed");
+      element.textContent = "The chart could not be drawn.";
+      return;
+    }
+    var figure = JSON.parse(source.textContent);
+    if (!figure) {
+      return;
+    }
+    window.Plotly.newPlot(element, figure.data, figure.layout, CONFIG).then(function () {
+      element.dataset.drawn = "true";
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-figure]").forEach(draw);
+  });
+})();
