@@ -23,6 +23,7 @@ class CalibrationDimension(models.TextChoices):
 
 class ScenarioKind(models.TextChoices):
     CUSTOM = "custom", "Custom"
+    BASELINE = "baseline", "Baseline (the plan as approved)"
     SALES_SIDE = "sales_side", "Sales side"
     OPERATIONS_SIDE = "operations_side", "Operations side"
     BALANCED = "balanced", "Balanced"

@@ -69,10 +69,13 @@ class DemandLine(models.Model):
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
     component = models.CharField(max_length=20, choices=Component.choices)
-    mean = models.FloatField(help_text="Units.")
+    mean = models.FloatField(help_text="Units per week.")
     p10 = models.FloatField()
+    p50 = models.FloatField()
     p90 = models.FloatField()
     revenue = models.DecimalField(**MONEY)
+    revenue_p10 = models.DecimalField(**MONEY)
+    revenue_p90 = models.DecimalField(**MONEY)
 
     class Meta:
         ordering = ["week", "channel_id", "product_id", "component"]
@@ -102,15 +105,19 @@ class CapacityLine(models.Model):
 
 
 class Calibration(models.Model):
+    """Win rates by stage, source and owner: stated, observed and calibrated (Beta prior)."""
+
     run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="calibrations")
     dimension = models.CharField(max_length=20, choices=CalibrationDimension.choices)
-    key = models.CharField(max_length=120, help_text="The stage, source or owner name.")
-    stated_probability = models.FloatField(null=True, blank=True)
-    observed_rate = models.FloatField(null=True, blank=True)
+    key_id = models.BigIntegerField(help_text="Id of the stage, source or owner.")
+    key = models.CharField(max_length=150, help_text="Its name when the run was computed.")
+    n_deals = models.PositiveIntegerField()
+    wins = models.PositiveIntegerField()
+    stated_win_rate = models.FloatField(null=True, blank=True)
+    observed_win_rate = models.FloatField(null=True, blank=True)
+    prior_probability = models.FloatField()
     calibrated_probability = models.FloatField()
-    sample_size = models.PositiveIntegerField()
-    brier_stated = models.FloatField(null=True, blank=True)
-    brier_calibrated = models.FloatField(null=True, blank=True)
+    adjustment = models.FloatField(default=1.0)
 
     class Meta:
         ordering = ["dimension", "key"]
@@ -119,13 +126,76 @@ class Calibration(models.Model):
         return f"{self.dimension} {self.key}: {self.calibrated_probability:.2f}"
 
 
+class BrierScore(models.Model):
+    """How well stated and calibrated probabilities foretold the deals closed lately."""
+
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="brier_scores")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    n_deals = models.PositiveIntegerField()
+    brier_stated = models.FloatField(null=True, blank=True)
+    brier_calibrated = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["owner_id"]
+
+    def __str__(self) -> str:
+        return f"Brier {self.owner_id or 'team'}"
+
+
+class BiasMonth(models.Model):
+    """A rep's (or, without owner, the team's) monthly call against what was won."""
+
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="bias_months")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    month = models.DateField()
+    commit_amount = models.DecimalField(**MONEY)
+    best_case_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    actual = models.DecimalField(**MONEY)
+    bias_pct = models.FloatField(null=True, blank=True)
+    best_case_bias_pct = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["owner_id", "month"]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id or 'team'} {self.month}: {self.bias_pct}"
+
+
+class BiasHabit(models.Model):
+    """A rep's forecasting habit: sandbagging, optimistic or realistic."""
+
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="bias_habits")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    months = models.PositiveIntegerField()
+    mean_bias_pct = models.FloatField(null=True, blank=True)
+    share_over = models.FloatField(null=True, blank=True)
+    share_under = models.FloatField(null=True, blank=True)
+    label = models.CharField(max_length=30)
+    correction_factor = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["owner_id"]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id or 'team'}: {self.label}"
+
+
 class HiringNeed(models.Model):
     run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="hiring_needs")
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="+")
-    ftes = models.DecimalField(max_digits=8, decimal_places=2)
+    ftes = models.PositiveIntegerField(help_text="People to add at this step.")
+    total_ftes = models.PositiveIntegerField(help_text="People added so far, this step included.")
     needed_by = models.DateField()
     hire_by = models.DateField()
     is_late = models.BooleanField(default=False)
+    peak_shortfall = models.FloatField()
+    monthly_cost = models.DecimalField(**MONEY)
 
     class Meta:
         ordering = ["hire_by", "resource_id"]
@@ -144,7 +214,14 @@ class Scenario(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    results = models.JSONField(default=dict, blank=True)
+    cost = models.DecimalField(**MONEY, null=True, blank=True)
+    demand_revenue = models.DecimalField(**MONEY, null=True, blank=True)
+    fulfilled_revenue = models.DecimalField(**MONEY, null=True, blank=True)
+    contribution = models.DecimalField(**MONEY, null=True, blank=True)
+    contribution_vs_baseline = models.DecimalField(**MONEY, null=True, blank=True)
+    within_budget = models.BooleanField(null=True, blank=True)
+    exact = models.BooleanField(null=True, blank=True)
+    weekly = models.JSONField(default=list, blank=True, help_text="Week by week results.")
     error = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
     finished = models.DateTimeField(null=True, blank=True)

@@ -14,6 +14,8 @@ NAVIGATION = (
     ("Sources", "dashboards:pipeline-sources", {CEO, SALES, OPERATIONS}),
     ("Calls", "pipeline:call-list", {CEO, SALES}),
     ("NPS", "pipeline:nps-list", {CEO, SALES}),
+    ("Operations", "operations:home", {CEO, SALES, OPERATIONS}),
+    ("Proposals", "operations:proposal-list", {CEO, SALES, OPERATIONS}),
     ("API", "api-docs", {CEO, SALES, OPERATIONS}),
 )
 

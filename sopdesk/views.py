@@ -5,12 +5,12 @@ from django.shortcuts import redirect, render
 
 from .roles import CEO, OPERATIONS, SALES, role_of
 
-# The one place that says which page each role starts on. The CEO's weekly review and
-# the operations home arrive in later issues; until then everyone starts on the pipeline.
+# The one place that says which page each role starts on. The CEO's weekly review arrives
+# with the dashboards; until then the CEO starts on the pipeline.
 HOME_PAGE_OF_ROLE = {
     CEO: "pipeline:opportunity-list",
     SALES: "pipeline:opportunity-list",
-    OPERATIONS: "pipeline:opportunity-list",
+    OPERATIONS: "operations:home",
 }
 
 

@@ -44,7 +44,9 @@ def test_resources_have_load_rates_lead_times_and_a_capacity_history(demo):
         assert steps.count() >= 1
         assert steps.order_by("effective_week").first().effective_week < TODAY - dt.timedelta(weeks=12)
     picking = resources["Warehouse picking"]
-    assert picking.capacity_per_fte and picking.cost_per_fte > 0 and picking.hiring_lead_time_weeks > 0
+    assert picking.capacity_per_fte
+    assert picking.cost_per_fte > 0
+    assert picking.hiring_lead_time_weeks > 0
 
 
 def test_capacity_sits_just_above_todays_load_so_a_peak_strains_it(demo):
@@ -55,7 +57,8 @@ def test_capacity_sits_just_above_todays_load_so_a_peak_strains_it(demo):
 
 def test_budget_spend_plans_and_proposals_from_both_sides(demo):
     budget = Budget.objects.get()
-    assert budget.amount > 0 and budget.end_month > budget.start_month
+    assert budget.amount > 0
+    assert budget.end_month > budget.start_month
     assert set(SpendPlan.objects.values_list("side", flat=True)) == {"sales", "operations"}
     proposals = InvestmentProposal.objects.select_related("proposer")
     by_side = {p.side: set() for p in proposals}
@@ -65,7 +68,8 @@ def test_budget_spend_plans_and_proposals_from_both_sides(demo):
     titles = set(proposals.values_list("title", flat=True))
     assert {"New delivery platform", "Summer social-media campaign"} <= titles
     approved = proposals.get(status="approved")
-    assert approved.decided_by.username == "ceo" and approved.decision_note
+    assert approved.decided_by.username == "ceo"
+    assert approved.decision_note
     assert all(p.one_off_cost + p.monthly_cost > Decimal("0") for p in proposals)
 
 

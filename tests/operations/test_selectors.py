@@ -50,7 +50,8 @@ def test_the_grid_runs_a_fixed_number_of_queries(django_assert_max_num_queries):
             CapacityChangeFactory(resource=resource, effective_week=dt.date(2026, 11, 2) + dt.timedelta(weeks=week))
     with django_assert_max_num_queries(2):
         weeks, rows = selectors.capacity_grid(today=dt.date(2026, 11, 25))
-    assert len(rows) == 12 and len(weeks) == 34
+    assert len(rows) == 12
+    assert len(weeks) == 34
     assert all(len(row.cells) == 34 for row in rows)
 
 

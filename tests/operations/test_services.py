@@ -22,7 +22,8 @@ def test_a_week_that_is_not_a_monday_moves_to_its_monday_and_says_so(operations)
     )
     assert step.change.effective_week == dt.date(2026, 12, 7)
     assert step.moved_to_monday
-    assert "Monday" in step.notice and "07 Dec 2026" in step.notice
+    assert "Monday" in step.notice
+    assert "07 Dec 2026" in step.notice
 
 
 def test_a_monday_is_kept_and_a_second_step_in_that_week_replaces_the_first(operations):
@@ -30,7 +31,8 @@ def test_a_monday_is_kept_and_a_second_step_in_that_week_replaces_the_first(oper
     first = services.capacity_change_record(
         resource=resource, effective_week=dt.date(2026, 12, 7), weekly_capacity=Decimal("2500"), actor=operations
     )
-    assert not first.moved_to_monday and first.notice == ""
+    assert not first.moved_to_monday
+    assert first.notice == ""
     again = services.capacity_change_record(
         resource=resource, effective_week=dt.date(2026, 12, 9), weekly_capacity=Decimal("2700"), actor=operations
     )
@@ -158,7 +160,8 @@ def test_the_ceo_approves_a_proposed_proposal_with_a_note(ceo, operations):
     services.proposal_submit(proposal=proposal, actor=operations)
     decided = services.proposal_decide(proposal=proposal, decision="approve", note="Before the summer peak", actor=ceo)
     assert decided.status == "approved"
-    assert decided.decided_by == ceo and decided.decided_at is not None
+    assert decided.decided_by == ceo
+    assert decided.decided_at is not None
     assert decided.decision_note == "Before the summer peak"
     statuses = list(decided.history.order_by("history_date").values_list("status", flat=True))
     assert statuses == ["draft", "proposed", "approved"]

@@ -137,11 +137,14 @@ def test_ceo_and_operations_see_no_write_buttons(client_for, ceo, operations, wo
         assert 'name="score"' not in client.get(reverse("pipeline:nps-list")).content.decode()
 
 
-@pytest.mark.parametrize("role", [CEO, SALES, OPERATIONS])
-def test_each_role_lands_on_its_start_page(client_for, users_by_role, role):
+@pytest.mark.parametrize(
+    ("role", "start_page"),
+    [(CEO, "pipeline:opportunity-list"), (SALES, "pipeline:opportunity-list"), (OPERATIONS, "operations:home")],
+)
+def test_each_role_lands_on_its_start_page(client_for, users_by_role, role, start_page):
     response = client_for(users_by_role[role]).get(reverse("home"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("pipeline:opportunity-list")
+    assert response["Location"] == reverse(start_page)
 
 
 def test_a_user_without_a_role_is_told_so(client_for, db):

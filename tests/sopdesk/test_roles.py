@@ -34,8 +34,10 @@ def test_operations_writes_capacity_sales_only_proposes_and_only_the_ceo_decides
     for model in ("resource", "resourceload", "capacitychange", "spendplan"):
         assert ("operations", f"change_{model}") in ops
         assert ("operations", f"change_{model}") not in sales
-        assert ("operations", f"view_{model}") in sales and ("operations", f"view_{model}") in ceo
-    assert ("operations", "add_investmentproposal") in sales and ("operations", "add_investmentproposal") in ops
+        assert ("operations", f"view_{model}") in sales
+        assert ("operations", f"view_{model}") in ceo
+    assert ("operations", "add_investmentproposal") in sales
+    assert ("operations", "add_investmentproposal") in ops
     deciders = [role for role in ROLES if ("operations", "decide_investmentproposal") in group_perms(role)]
     assert deciders == [CEO]
     budget_writers = [role for role in ROLES if ("operations", "change_budget") in group_perms(role)]
