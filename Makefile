@@ -4,7 +4,6 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-export DJANGO_SETTINGS_MODULE ?= sopdesk.settings.local
 
 .PHONY: run test lint format check bench clean help
 
@@ -33,10 +32,10 @@ lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
-	DJANGO_SETTINGS_MODULE=sopdesk.settings.test $(PY) manage.py makemigrations --check --dry-run
+	DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
 
 test: lint
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest --ds=sopdesk.settings.test $(PYTEST_ARGS)
 
 format: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check --fix .
