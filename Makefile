@@ -25,7 +25,7 @@ $(VENV)/.test-installed: requirements/test.txt $(VENV)/.base-installed
 run: $(VENV)/.base-installed
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py demo_setup
+	$(PY) manage.py demo_setup --port $(PORT)
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 lint: $(VENV)/.test-installed
