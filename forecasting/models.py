@@ -54,6 +54,7 @@ class ForecastRun(models.Model):
     class Meta:
         ordering = ["-started", "-id"]
         get_latest_by = "started"
+        permissions = [("recompute_forecastrun", "Can ask for the forecast to be recomputed now")]
         constraints = [
             models.UniqueConstraint(fields=["is_current"], condition=Q(is_current=True), name="one_current_run"),
             models.UniqueConstraint(fields=["inputs_version"], name="one_run_per_inputs_version"),
@@ -231,3 +232,24 @@ class Scenario(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class WeeklySnapshot(models.Model):
+    """The weekly review frozen: which run was current, its headline figures, and what was
+    decided. Taken every Monday by Celery beat (or by hand); a week has one snapshot."""
+
+    week = models.DateField(unique=True, help_text="Monday of the review's week.")
+    run = models.ForeignKey(ForecastRun, on_delete=models.PROTECT, null=True, blank=True, related_name="snapshots")
+    headlines = models.JSONField(default=dict, blank=True)
+    decisions = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    frozen_at = models.DateTimeField(auto_now=True)
+    frozen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-week"]
+
+    def __str__(self) -> str:
+        return f"Review of {self.week}"

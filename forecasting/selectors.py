@@ -8,16 +8,30 @@ and goes back to Decimal, rounded to cents, when results are written.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from django.db.models import Min, QuerySet, Sum
+from django.db.models import F, Min, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncWeek
+from django.utils import timezone
 
 from operations.models import CapacityChange, InvestmentProposal, Resource, ResourceLoad
 from pipeline.models import Channel, ForecastCall, Opportunity, Product, Sale, Stage
 
-from .models import CapacityLine, DemandLine, ForecastRun, HiringNeed
+from .choices import RunStatus
+from .models import (
+    BiasHabit,
+    BiasMonth,
+    BrierScore,
+    Calibration,
+    CapacityLine,
+    DemandLine,
+    ForecastRun,
+    ForecastState,
+    HiringNeed,
+    Scenario,
+)
 
 
 def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
@@ -207,3 +221,121 @@ def capacity_lines(*, run: ForecastRun) -> QuerySet[CapacityLine]:
 
 def hiring_needs(*, run: ForecastRun) -> QuerySet[HiringNeed]:
     return HiringNeed.objects.filter(run=run).select_related("resource")
+
+
+def investment_budget_left(*, as_of: dt.date) -> float | None:
+    """Money of the current budget not yet taken by spend plans or approved proposals
+    (None when no budget covers the week: the scenarios then have no limit)."""
+    from operations.selectors import budget_status, current_budget
+
+    budget = current_budget(today=as_of)
+    if budget is None:
+        return None
+    return max(0.0, float(budget_status(budget=budget).remaining))
+
+
+def forecast_inputs(*, as_of: dt.date) -> dict[str, Any]:
+    """Every input frame of the engine, keyed like `ForecastInputs`' fields.
+
+    Sales of the current (unfinished) week are left out: the forecast starts there.
+    """
+    return {
+        "sales": sales_weekly_frame(before=as_of),
+        "channels": channels_frame(),
+        "products": products_frame(),
+        "stages": stages_frame(),
+        "opportunities": opportunities_frame(),
+        "stage_history": stage_history_frame(),
+        "calls": calls_frame(),
+        "resources": resources_frame(),
+        "resource_loads": resource_loads_frame(),
+        "capacity_steps": capacity_steps_frame(),
+        "proposals": proposals_frame(),
+        "budget": investment_budget_left(as_of=as_of),
+    }
+
+
+# --- results for the API and the pages (every run; the filtersets pick the run) ----------------
+
+
+def run_list_with_duration() -> QuerySet[ForecastRun]:
+    """Runs, newest first, with `duration` (finished - started; None while running)."""
+    return ForecastRun.objects.annotate(duration=F("finished") - F("started"))
+
+
+def demand_line_list() -> QuerySet[DemandLine]:
+    return DemandLine.objects.select_related("channel", "product")
+
+
+def capacity_line_list() -> QuerySet[CapacityLine]:
+    return CapacityLine.objects.select_related("resource")
+
+
+def calibration_list() -> QuerySet[Calibration]:
+    return Calibration.objects.all()
+
+
+def brier_score_list() -> QuerySet[BrierScore]:
+    return BrierScore.objects.select_related("owner")
+
+
+def bias_month_list() -> QuerySet[BiasMonth]:
+    return BiasMonth.objects.select_related("owner")
+
+
+def bias_habit_list() -> QuerySet[BiasHabit]:
+    return BiasHabit.objects.select_related("owner")
+
+
+def hiring_need_list() -> QuerySet[HiringNeed]:
+    return HiringNeed.objects.select_related("resource")
+
+
+def scenario_list() -> QuerySet[Scenario]:
+    """Scenarios with their proposals' ids and titles (one query for a whole page)."""
+    titles = Prefetch("proposals", queryset=InvestmentProposal.objects.only("id", "title").order_by("id"))
+    return Scenario.objects.select_related("requested_by").prefetch_related(titles)
+
+
+@dataclass(frozen=True)
+class RunStatusView:
+    """What a page that shows forecast figures says about them: which run, how old, what next."""
+
+    current: ForecastRun | None
+    latest: ForecastRun | None  # the newest run of all, when it is not the current one
+    dirty: bool  # inputs changed since the last computed run: a recompute is due or running
+
+    @property
+    def just_computed(self) -> bool:
+        """The current run finished less than a minute ago ("0 minutes ago" reads oddly)."""
+        finished = self.current.finished if self.current is not None else None
+        return finished is not None and (timezone.now() - finished).total_seconds() < 60
+
+    @property
+    def latest_failed(self) -> bool:
+        return self.latest is not None and self.latest.status == RunStatus.FAILED
+
+    @property
+    def error_summary(self) -> str:
+        """The last line of the failed run's error (the exception and its message)."""
+        if not self.latest_failed or self.latest is None:
+            return ""
+        lines = [line.strip() for line in self.latest.error.splitlines() if line.strip()]
+        return (lines[-1] if lines else "no error recorded")[:300]
+
+
+RUN_STATUS_FIELDS = ("id", "as_of", "status", "started", "finished", "error", "is_current", "inputs_version")
+
+
+def run_status() -> RunStatusView:
+    """The current run, the newest run if it differs, and the dirty flag: two small queries."""
+    newest = ForecastRun.objects.order_by("-started", "-id").values("id")[:1]
+    runs = list(
+        ForecastRun.objects.filter(Q(is_current=True) | Q(pk__in=Subquery(newest)))
+        .only(*RUN_STATUS_FIELDS)
+        .order_by("-started", "-id")
+    )
+    current = next((run for run in runs if run.is_current), None)
+    latest = next((run for run in runs if not run.is_current), None)
+    dirty = ForecastState.objects.filter(inputs_version__gt=F("computed_version")).exists()
+    return RunStatusView(current=current, latest=latest, dirty=dirty)

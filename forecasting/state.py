@@ -35,7 +35,7 @@ def mark_inputs_changed() -> None:
 
 
 def claim_stale_after() -> dt.timedelta:
-    return dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    return dt.timedelta(seconds=settings.FORECAST_CLAIM_STALE_SECONDS)
 
 
 def claim() -> int | None:

@@ -195,10 +195,10 @@ def load_operations_demo(*, today: dt.date) -> dict[str, int]:
     budget_end = dt.date(month.year + (month.month + 10) // 12, (month.month + 10) % 12 + 1, 1)
     services.budget_create(
         data={
-            "name": f"Investment budget {month:%b %Y} to {budget_end:%b %Y}",
+            "name": "Annual budget",
             "start_month": month,
             "end_month": budget_end,
-            "amount": Decimal("420000"),
+            "amount": Decimal("1150000"),
         },
         actor=ceo,
     )

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from .roles import CEO, OPERATIONS, ROLE_LABELS, SALES, role_of
 
@@ -16,8 +17,15 @@ NAVIGATION = (
     ("NPS", "pipeline:nps-list", {CEO, SALES}),
     ("Operations", "operations:home", {CEO, SALES, OPERATIONS}),
     ("Proposals", "operations:proposal-list", {CEO, SALES, OPERATIONS}),
+    ("Forecast", "forecasting:run-list", {CEO, SALES, OPERATIONS}),
     ("API", "api-docs", {CEO, SALES, OPERATIONS}),
 )
+
+
+def _forecast_status() -> Any:
+    from forecasting.selectors import run_status  # the forecast sits above sopdesk's helpers
+
+    return run_status()
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -28,4 +36,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "user_role": role,
         "user_role_label": ROLE_LABELS.get(role or "", ""),
         "currency": settings.SOPDESK_CURRENCY,
+        # For templates/forecasting/_run_status.html: lazy, so only the pages that include it
+        # pay its two small queries.
+        "forecast_status": SimpleLazyObject(_forecast_status),
     }

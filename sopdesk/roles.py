@@ -34,15 +34,27 @@ OPERATIONS_MODELS = ("resource", "resourceload", "capacitychange", "spendplan", 
 PROPOSE = WRITE
 DECIDE = ("view", "decide")
 
+# Forecast results are read-only; who sees which follows DESIGN.md's table: sales sees the
+# forecast and bias, operations the forecast, gaps and hiring plan, the CEO everything.
+FORECAST_SHARED = ("forecastrun", "demandline", "scenario")
+FORECAST_SALES = ("calibration", "brierscore", "biasmonth", "biashabit")
+FORECAST_OPERATIONS = ("capacityline", "hiringneed")
+
 # role -> app label -> model -> actions
 ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     CEO: {
         "pipeline": dict.fromkeys(PIPELINE_MODELS, VIEW),
         "operations": {**dict.fromkeys(OPERATIONS_MODELS, VIEW), "budget": WRITE, "investmentproposal": DECIDE},
+        "forecasting": {
+            **dict.fromkeys(FORECAST_SHARED + FORECAST_SALES + FORECAST_OPERATIONS, VIEW),
+            "forecastrun": ("view", "recompute"),
+            "scenario": ("view", "add"),
+        },
     },
     SALES: {
         "pipeline": dict.fromkeys(PIPELINE_MODELS, WRITE),
         "operations": {**dict.fromkeys(OPERATIONS_MODELS, VIEW), "investmentproposal": PROPOSE},
+        "forecasting": dict.fromkeys(FORECAST_SHARED + FORECAST_SALES, VIEW),
     },
     OPERATIONS: {
         "pipeline": dict.fromkeys(PIPELINE_MODELS, VIEW),
@@ -53,6 +65,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "spendplan": WRITE,
             "budget": VIEW,
             "investmentproposal": PROPOSE,
+        },
+        "forecasting": {
+            **dict.fromkeys(FORECAST_SHARED + FORECAST_OPERATIONS, VIEW),
+            "forecastrun": ("view", "recompute"),
         },
     },
 }

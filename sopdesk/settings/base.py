@@ -4,6 +4,7 @@ from pathlib import Path
 
 import environ
 import plotly
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -149,17 +150,44 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
+# Many run-rate series are forecast in chunks spread over the workers (a Celery chord).
+FORECAST_FANOUT_MIN_SERIES = env.int("FORECAST_FANOUT_MIN_SERIES", default=100)
+FORECAST_FANOUT_CHUNKS = env.int("FORECAST_FANOUT_CHUNKS", default=8)
+# A forecast claim older than this belongs to a worker that died: another may take over.
+FORECAST_CLAIM_STALE_SECONDS = env.int("FORECAST_CLAIM_STALE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than the longest task, so a late-acked task is not redelivered while it runs.
-    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60,
-    # A stopped Redis must not hold a user's request: give up publishing quickly.
-    "socket_connect_timeout": 1,
-    "socket_timeout": 1,
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 5 * 60),
+    # A stopped or paused Redis must not hold a user's request: one quick retry when
+    # connecting to publish, then give up (the write is recorded; the sweep catches up).
+    "socket_connect_timeout": 0.5,
+    "socket_timeout": 0.5,
     "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# The periodic sweep recomputes whatever is dirty: a write made while Redis was down
+# is picked up once it is back.
+CELERY_BEAT_SCHEDULE = {
+    "forecast-sweep": {
+        "task": "forecasting.sweep",
+        "schedule": env.float("FORECAST_SWEEP_SECONDS", default=60.0),
+    },
+    # The weekly review is frozen every Monday morning (day and hour configurable).
+    "weekly-snapshot": {
+        "task": "forecasting.weekly_snapshot",
+        "schedule": crontab(
+            day_of_week=env.str("SNAPSHOT_DAY_OF_WEEK", default="mon"),
+            hour=env.int("SNAPSHOT_HOUR", default=6),
+            minute=0,
+        ),
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,7 @@ from django.db.models import Sum
 from operations.models import Budget, CapacityChange, InvestmentProposal, Resource, ResourceLoad, SpendPlan
 from operations.selectors import capacity_at
 from pipeline.models import Opportunity, Sale
+from sopdesk.roles import sync_roles
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.django_db
 def demo(django_db_setup, django_db_blocker):
     """Seed once for the module, inside a transaction rolled back at its end."""
     with django_db_blocker.unblock(), transaction.atomic():
+        sync_roles()  # a transactional test before this module may have flushed the groups
         call_command("seed_demo", today=TODAY.isoformat(), password="demo-password-1", reset=True, stdout=None)
         yield
         transaction.set_rollback(True)

@@ -21,6 +21,7 @@ from django.test import Client
 from django.utils import timezone
 
 from pipeline.models import Channel, Customer, ForecastCall, LeadSource, NpsResponse, Opportunity, Product, Sale, Stage
+from sopdesk.roles import sync_roles
 
 TODAY = dt.date(2026, 5, 13)
 LAST_WEEK = dt.date(2026, 5, 4)  # the Monday of the week before TODAY's
@@ -46,6 +47,7 @@ def seeded(django_db_setup, django_db_blocker):
     pipeline rows: inside this transaction, and rolled back with it.
     """
     with django_db_blocker.unblock(), transaction.atomic():
+        sync_roles()  # a transactional test before this module may have flushed the groups
         yield seed(reset=True)
         transaction.set_rollback(True)
 

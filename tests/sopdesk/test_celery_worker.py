@@ -57,7 +57,8 @@ def worker():
 
 
 def test_a_worker_process_runs_tasks_from_the_redis_broker(worker):
-    client = Celery("sopdesk-test-client", broker=BROKER, backend=BROKER)
+    # set_as_current=False: the shared tasks of the app must keep using the app itself.
+    client = Celery("sopdesk-test-client", broker=BROKER, backend=BROKER, set_as_current=False)
     client.conf.broker_connection_retry_on_startup = True
     result = client.send_task("sopdesk.ping")
     deadline = time.monotonic() + 30

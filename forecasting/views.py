@@ -1,0 +1,73 @@
+"""The forecast runs page and the "Recompute now" button.
+
+The button only asks: `services.forecast_request_recompute` marks the forecast dirty and
+enqueues a run after commit; a worker computes it (in the embedded eager mode, the web
+process right after the request's commit).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from operations.views.access import permission_by_method
+
+from . import selectors, services
+from .models import ForecastRun
+
+PAGE_SIZE = 25
+VIEW = "forecasting.view_forecastrun"
+RECOMPUTE = "forecasting.recompute_forecastrun"
+
+
+@dataclass(frozen=True)
+class RunRow:
+    run: ForecastRun
+    duration: str  # "42 s", "3 min 5 s"; empty while running
+    error_summary: str  # the last line of the error, for the list
+
+
+def _duration(value: dt.timedelta | None) -> str:
+    if value is None:
+        return ""
+    seconds = max(0, round(value.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+
+
+def _last_line(error: str) -> str:
+    lines = [line.strip() for line in error.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+@permission_by_method(get=VIEW)
+def run_list(request: HttpRequest) -> HttpResponse:
+    """Every run, newest first: status, as-of week, start, duration, error; which one is current."""
+    page = Paginator(selectors.run_list_with_duration(), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [RunRow(run, _duration(run.duration), _last_line(run.error)) for run in page]
+    context = {
+        "page": page,
+        "rows": rows,
+        "forecast_status": selectors.run_status(),
+        "can_recompute": request.user.has_perm(RECOMPUTE),
+    }
+    return render(request, "forecasting/run_list.html", context)
+
+
+@permission_by_method(post=RECOMPUTE)
+def recompute(request: HttpRequest) -> HttpResponse:
+    """Ask for a new run now (CEO and operations); back to where the button was."""
+    services.forecast_request_recompute(reason=f"asked for by {request.user.get_username()}")
+    messages.success(request, "Recompute requested: the figures refresh when the new run is done.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        target = ""
+    return redirect(target or "forecasting:run-list")
