@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from django.db.models import F, Min, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import F, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -20,6 +20,7 @@ from operations.models import CapacityChange, InvestmentProposal, Resource, Reso
 from pipeline.models import Channel, ForecastCall, Opportunity, Product, Sale, Stage
 
 from .choices import RunStatus
+from .engine.schemas import SALES_WEEKLY
 from .models import (
     BiasHabit,
     BiasMonth,
@@ -44,11 +45,18 @@ def _floats(frame: pd.DataFrame, *names: str) -> pd.DataFrame:
     return frame
 
 
-def sales_weekly_frame(*, before: dt.date | None = None) -> pd.DataFrame:
-    """Sales per ISO week, channel and product, summed by the database."""
+def sales_weekly_frame(*, before: dt.date | None = None, keys: list[tuple[int, int]] | None = None) -> pd.DataFrame:
+    """Sales per ISO week, channel and product, summed by the database.
+
+    keys: only these (channel, product) series (a fan-out chunk), else all.
+    """
     sales = Sale.objects.all()
     if before is not None:
         sales = sales.filter(date__lt=before)
+    if keys is not None:
+        sales = sales.filter(
+            channel_id__in={channel for channel, _ in keys}, product_id__in={product for _, product in keys}
+        )
     rows = (
         sales.annotate(week=TruncWeek("date"))
         .values("week", "channel_id", "product_id")
@@ -112,17 +120,16 @@ def opportunities_frame() -> pd.DataFrame:
 
 
 def stage_history_frame() -> pd.DataFrame:
-    """When each opportunity first entered each stage, aggregated by the database."""
-    rows = (
-        Opportunity.history.values("id", "stage_id")
-        .annotate(entered=Min("history_date"))
-        .order_by()
-        .values_list("id", "stage_id", "entered")
+    """When each opportunity first entered each stage, and the probability the rep stated
+    then: the first history row per (opportunity, stage), read with `values_list`."""
+    rows = Opportunity.history.order_by("id", "history_date", "history_id").values_list(
+        "id", "stage_id", "history_date", "probability"
     )
-    frame = _frame(rows, ["opportunity_id", "stage_id", "entered_on"])
+    frame = _frame(rows, ["opportunity_id", "stage_id", "entered_on", "probability_pct"])
+    frame = frame.drop_duplicates(["opportunity_id", "stage_id"], keep="first").reset_index(drop=True)
     if not frame.empty:
         frame["entered_on"] = pd.to_datetime(frame["entered_on"], utc=True).dt.tz_localize(None).dt.normalize()
-    return frame
+    return _floats(frame, "probability_pct")
 
 
 def calls_frame() -> pd.DataFrame:
@@ -234,14 +241,20 @@ def investment_budget_left(*, as_of: dt.date) -> float | None:
     return max(0.0, float(budget_status(budget=budget).remaining))
 
 
-def forecast_inputs(*, as_of: dt.date) -> dict[str, Any]:
+def forecast_inputs(
+    *, as_of: dt.date, sales: pd.DataFrame | None = None, channels: pd.DataFrame | None = None, with_sales: bool = True
+) -> dict[str, Any]:
     """Every input frame of the engine, keyed like `ForecastInputs`' fields.
 
-    Sales of the current (unfinished) week are left out: the forecast starts there.
+    Sales of the current (unfinished) week are left out: the forecast starts there. Frames
+    already loaded can be passed in; `with_sales=False` skips the sales (a fanned-out run
+    has its run-rate forecast already).
     """
+    if sales is None and with_sales:
+        sales = sales_weekly_frame(before=as_of)
     return {
-        "sales": sales_weekly_frame(before=as_of),
-        "channels": channels_frame(),
+        "sales": sales if sales is not None else SALES_WEEKLY.empty(),
+        "channels": channels if channels is not None else channels_frame(),
         "products": products_frame(),
         "stages": stages_frame(),
         "opportunities": opportunities_frame(),

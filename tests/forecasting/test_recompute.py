@@ -250,3 +250,25 @@ def test_beat_schedules_the_sweep_and_the_monday_snapshot(settings):
     monday = schedule["weekly-snapshot"]["schedule"]
     assert schedule["weekly-snapshot"]["task"] == "forecasting.weekly_snapshot"
     assert monday.day_of_week == {1}
+
+
+def test_the_load_step_is_timed(company):
+    run = services.forecast_recompute(today=TODAY)
+    run.refresh_from_db()
+    assert run.timings["load"] > 0
+
+
+def test_stage_history_keeps_the_probability_stated_on_entering_each_stage(sales):
+    from forecasting.selectors import stage_history_frame
+    from tests.pipeline.factories import default_stages
+
+    stages = default_stages()
+    opportunity = OpportunityFactory(owner=sales, stage=stages["Qualify"], probability=10)
+    pipeline_services.opportunity_update(opportunity=opportunity, data={"probability": 15}, actor=sales)
+    pipeline_services.opportunity_update(
+        opportunity=opportunity, data={"stage": stages["Negotiate"], "probability": 70}, actor=sales
+    )
+    frame = stage_history_frame()
+    stated = dict(zip(frame["stage_id"], frame["probability_pct"], strict=True))
+    # entering Qualify the rep said 10% (a later change to 15% is not the entry)
+    assert stated == {stages["Qualify"].id: 10.0, stages["Negotiate"].id: 70.0}

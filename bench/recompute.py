@@ -1,0 +1,1284 @@
+"""Bench of the forecast recompute on PostgreSQL: load, engine and write; real workers; the floor.
+
+    .venv/bin/python bench/recompute.py                   # the demo company (seed_demo)
+    .venv/bin/python bench/recompute.py --scale large     # 100,000 deals, 657k daily sales
+    .venv/bin/python bench/recompute.py --scale large --skip-generate   # reuse the large data
+
+BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/sopdesk_bench_recompute_demo,
+or ..._large with --scale large) names a database that this script creates if missing,
+migrates, and WIPES at start (every pipeline, operations and forecast table, and the users).
+The script starts its own redis-server on a free port and its own Celery worker processes
+(`--pool=solo`), and stops exactly those at the end. Settings: sopdesk.settings.production.
+
+It prints, each the median of --repeat runs:
+(a) one process: seconds for load (selectors.forecast_inputs), engine (compute_forecast) and
+    write (writers.write_results) of services.forecast_recompute(fan_out=False);
+(b) real workers on Redis, 1 and 2 of them: the wall time from the enqueue (inputs marked
+    changed, forecasting.recompute sent) until the new run is current;
+(c) the PostgreSQL floor: the SQL the selectors send, replayed with psycopg2 alone
+    (execute + fetch every row), and the server's own execution time (EXPLAIN ANALYZE),
+    beside the load step, as ratios;
+(d) with --what-if: the fixes recommended in docs/benchmarks.md, prototyped here on the same
+    inputs (the app is not changed), each checked against the app's output, and timed.
+Targets (from issue 4) are printed beside the figures; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import io
+import json
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _support as support  # noqa: E402
+
+DEFAULT_DB = "sopdesk_bench_recompute_{scale}"  # one database per scale, so --skip-generate reuses the right one
+TARGET_DEMO_SECONDS = 2.0
+TARGET_LARGE_2_WORKERS = 30.0
+TARGET_LOAD_RATIO = 3.0
+
+# The large company (issue 4): 100,000 deals with history, 200 products x 3 channels x 3 years
+# of daily sales, 20 resources.
+LARGE_OPPORTUNITIES = 100_000
+LARGE_PRODUCTS = 200
+LARGE_DAYS = 3 * 365
+LARGE_CUSTOMERS = 2_000
+LARGE_REPS = 20
+LARGE_RESOURCES = 20
+SEED = 20261127
+
+
+# --- the large company ----------------------------------------------------------------------
+
+
+def _dates(days: Any) -> Any:
+    """'YYYY-MM-DD' strings (or \\N for NaT) of a numpy datetime64[D] array."""
+    import numpy as np
+
+    values = np.asarray(days, dtype="datetime64[D]")
+    text = np.datetime_as_string(values, unit="D")
+    return np.where(np.isnat(values), "\\N", text)
+
+
+def _stamps(seconds: Any) -> Any:
+    """ISO timestamps in UTC of a numpy datetime64[s] array."""
+    import numpy as np
+
+    text = np.datetime_as_string(np.asarray(seconds, dtype="datetime64[s]"), unit="s")
+    return np.char.add(text, "+00")
+
+
+def _copy(table: str, frame: Any) -> float:
+    """COPY a DataFrame (columns named like the table's) into `table`; seconds taken."""
+    from django.db import connection
+
+    started = time.perf_counter()
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, header=False, na_rep="\\N")
+    buffer.seek(0)
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
+    return time.perf_counter() - started
+
+
+def generate_large(today: dt.date) -> dict[str, int]:
+    """Write the large company, in bulk (COPY for the big tables, bulk_create for the rest)."""
+    import numpy as np
+    import pandas as pd
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+
+    from forecasting import state
+    from operations.models import Budget, CapacityChange, InvestmentProposal, Resource, ResourceLoad
+    from pipeline.models import Channel, Customer, ForecastCall, LeadSource, Product, Stage
+    from sopdesk.weeks import monday_of
+
+    rng = np.random.default_rng(SEED)
+    counts: dict[str, int] = {}
+    t_today = np.datetime64(today, "D")
+    with transaction.atomic():
+        user_model = get_user_model()
+        user_model.objects.bulk_create(
+            [user_model(username="bench_ceo", password="!")]  # noqa: S106 (unusable password)
+            + [user_model(username=f"bench_rep_{i:02d}", password="!") for i in range(LARGE_REPS)]  # noqa: S106
+        )
+        ceo = user_model.objects.get(username="bench_ceo")
+        reps = np.array(
+            list(
+                user_model.objects.filter(username__startswith="bench_rep_")
+                .order_by("username")
+                .values_list("id", flat=True)
+            )
+        )
+        channels = Channel.objects.bulk_create(
+            [
+                Channel(name="Online", forecast_method="run_rate"),
+                Channel(name="Marketplace", forecast_method="run_rate"),
+                Channel(name="Retail", forecast_method="contracted"),
+            ]
+        )
+        channel_ids = np.array([c.pk for c in channels])
+        prices = np.round(rng.uniform(8, 60, LARGE_PRODUCTS), 2)
+        products = Product.objects.bulk_create(
+            Product(
+                sku=f"BIG-{i:04d}",
+                name=f"Product {i}",
+                price_per_unit=f"{prices[i]:.2f}",
+                gross_margin_pct=f"{rng.uniform(20, 60):.2f}",
+            )
+            for i in range(LARGE_PRODUCTS)
+        )
+        product_ids = np.array([p.pk for p in products])
+        customers = Customer.objects.bulk_create(
+            (Customer(name=f"Customer {i:05d}", region="North") for i in range(LARGE_CUSTOMERS)), batch_size=5000
+        )
+        customer_ids = np.array([c.pk for c in customers])
+        stage_specs = [("Qualify", 1, 10), ("Sample sent", 2, 25), ("Proposal", 3, 45), ("Negotiate", 4, 65)]
+        stages = Stage.objects.bulk_create(
+            [Stage(name=n, order=o, default_probability=p) for n, o, p in stage_specs]
+            + [
+                Stage(name="Won", order=5, default_probability=100, is_won=True),
+                Stage(name="Lost", order=6, default_probability=0, is_lost=True),
+            ]
+        )
+        open_stage_ids = np.array([s.pk for s in stages[:4]])
+        open_defaults = np.array([p for _, _, p in stage_specs], dtype=float)
+        won_id, lost_id = stages[4].pk, stages[5].pk
+        sources = LeadSource.objects.bulk_create(
+            LeadSource(name=n)
+            for n in ("Referral", "Trade show", "Web shop", "Instagram ad", "Outbound", "Distributor", "Press")
+        )
+        source_ids = np.array([s.pk for s in sources])
+
+        # Sales: every product in every channel, every day of three years (growth, a yearly
+        # season, a weekly pattern, noise; some products launched during the period).
+        t0 = time.perf_counter()
+        days = np.arange(t_today - LARGE_DAYS, t_today)
+        day_index = np.arange(LARGE_DAYS, dtype=float)
+        base = rng.lognormal(mean=1.5, sigma=0.8, size=(LARGE_PRODUCTS, 3)) * np.array([1.0, 0.6, 2.5])
+        growth = 1 + rng.uniform(0.05, 0.45, (LARGE_PRODUCTS, 1, 1)) * day_index / 365
+        phase = rng.uniform(0, 2 * np.pi, (LARGE_PRODUCTS, 1, 1))
+        season = 1 + rng.uniform(0, 0.5, (LARGE_PRODUCTS, 1, 1)) * np.sin(2 * np.pi * day_index / 365.25 + phase)
+        weekday = np.array([1.1, 1.0, 1.0, 1.05, 1.2, 0.8, 0.6])[(days.astype("int64") + 3) % 7]
+        mean_units = base[:, :, None] * growth * season * weekday
+        units = rng.gamma(shape=4.0, scale=mean_units / 4.0)
+        launched = rng.integers(0, LARGE_DAYS // 2, LARGE_PRODUCTS) * (rng.random(LARGE_PRODUCTS) < 0.2)
+        units = np.where(day_index[None, None, :] < launched[:, None, None], 0.0, units)
+        units = np.round(units, 2)
+        discount = np.array([1.0, 0.92, 0.8])
+        revenue = np.round(units * prices[:, None, None] * discount[None, :, None], 2)
+        p_idx, c_idx, d_idx = np.indices(units.shape).reshape(3, -1)
+        sales = pd.DataFrame(
+            {
+                "date": _dates(days[d_idx]),
+                "channel_id": channel_ids[c_idx],
+                "product_id": product_ids[p_idx],
+                "units": units.ravel(),
+                "revenue": revenue.ravel(),
+            }
+        )
+        seconds = _copy("pipeline_sale", sales)
+        counts["sales"] = len(sales)
+        print(
+            f"  {len(sales):,} daily sales generated and copied in {time.perf_counter() - t0:.1f} s "
+            f"(COPY {seconds:.1f} s)"
+        )
+
+        # Opportunities: created over three years; those whose cycle ended before today are
+        # won or lost, the rest open at the stage their progress reached.
+        t0 = time.perf_counter()
+        n = LARGE_OPPORTUNITIES
+        owner_index = rng.integers(0, LARGE_REPS, n)
+        rep_stated_shift = rng.normal(0, 8, LARGE_REPS)
+        rep_stated_shift[0], rep_stated_shift[1] = -15, 15  # one sandbagger, one optimist
+        rep_win_shift = rng.normal(0, 0.04, LARGE_REPS)
+        rep_optimism = rng.uniform(0.6, 1.1, LARGE_REPS)
+        created = t_today - rng.integers(1, LARGE_DAYS, n).astype("timedelta64[D]")
+        cycle = (rng.gamma(2.0, 45.0, n) + 7).astype(np.int64)
+        close_day = created + cycle.astype("timedelta64[D]")
+        closed = close_day < t_today
+        won = closed & (rng.random(n) < 0.3 + rep_win_shift[owner_index])
+        lost = closed & ~won
+        progress = (t_today - created).astype(np.int64) / cycle
+        open_stage = np.clip(1 + np.floor(progress * 4).astype(np.int64), 1, 4)
+        channel_index = rng.choice(3, n, p=[0.15, 0.15, 0.7])
+        price = prices[(product_index := rng.integers(0, LARGE_PRODUCTS, n))]
+        stated = np.clip(
+            5 * np.round((open_defaults[open_stage - 1] + rep_stated_shift[owner_index] + rng.normal(0, 5, n)) / 5),
+            5,
+            95,
+        )
+        probability = np.where(won, 100, np.where(lost, 0, stated)).astype(np.int64)
+        stage_id = np.where(won, won_id, np.where(lost, lost_id, open_stage_ids[open_stage - 1]))
+        first_expected = created + np.maximum(1, np.round(cycle * rep_optimism[owner_index])).astype("timedelta64[D]")
+        closed_on = np.where(closed, close_day, np.datetime64("NaT"))
+        expected = np.where(
+            closed, close_day, np.maximum(first_expected, t_today + rng.integers(3, 60, n).astype("timedelta64[D]"))
+        )
+        units_per_week = np.round(rng.uniform(5, 150, n), 2)
+        delivery_weeks = rng.choice([1, 4, 13, 26, 52], n, p=[0.3, 0.2, 0.2, 0.15, 0.15])
+        amount = np.round(units_per_week * delivery_weeks * price * (1 - rng.uniform(0, 0.15, n)), 2)
+        start_basis = np.where(closed, close_day, expected)
+        weekday_of = (start_basis.astype("int64") + 3) % 7  # 0 = Monday
+        first_delivery = np.where(lost, np.datetime64("NaT"), start_basis + (7 - weekday_of).astype("timedelta64[D]"))
+        category = np.select(
+            [probability >= 70, probability >= 40, probability > 0], ["commit", "best_case", "pipeline"], "omitted"
+        )
+        source = np.where(rng.random(n) < 0.05, np.nan, source_ids[rng.integers(0, len(source_ids), n)])
+        ids = np.arange(1, n + 1)
+        opportunities = pd.DataFrame(
+            {
+                "id": ids,
+                "title": np.char.add("Deal ", ids.astype(str)),
+                "amount": amount,
+                "probability": probability,
+                "forecast_category": category,
+                "created_on": _dates(created),
+                "expected_close_date": _dates(expected),
+                "closed_on": _dates(closed_on),
+                "lost_reason": np.where(lost, "Price", ""),
+                "direction": np.where(rng.random(n) < 0.4, "outbound", "inbound"),
+                "last_touch": rng.choice(["website", "trade_show", "email", "phone", ""], n),
+                "trigger": rng.choice(["new_product", "seasonal_need", "recommendation", "other", ""], n),
+                "first_delivery_week": _dates(first_delivery),
+                "units_per_week": units_per_week,
+                "delivery_weeks": delivery_weeks,
+                "external_id": np.char.add("large-", ids.astype(str)),
+                "updated_at": str(_stamps(np.datetime64(today, "s") + np.timedelta64(12 * 3600, "s"))),
+                "channel_id": channel_ids[channel_index],
+                "customer_id": customer_ids[rng.integers(0, LARGE_CUSTOMERS, n)],
+                "owner_id": reps[owner_index],
+                "source_id": pd.array(source, dtype="Int64"),
+                "product_id": product_ids[product_index],
+                "stage_id": stage_id,
+            }
+        )
+        seconds = _copy("pipeline_opportunity", opportunities)
+        counts["opportunities"] = n
+
+        # History: 3-5 rows per deal, the first ("+") at creation with the first expected
+        # close date, then stage moves (or slips at the same stage), the last = today's row.
+        rows = rng.integers(3, 6, n)
+        deal = np.repeat(np.arange(n), rows)
+        j = np.arange(rows.sum()) - np.repeat(np.cumsum(rows) - rows, rows)
+        last = np.repeat(rows - 1, rows)
+        frac = j / last
+        is_last = j == last
+        d_closed, d_won, d_lost = closed[deal], won[deal], lost[deal]
+        h_open_stage = np.where(d_closed, np.minimum(j + 1, 4), np.maximum(1, open_stage[deal] - (last - j)))
+        h_stage = np.where(
+            is_last & d_won, won_id, np.where(is_last & d_lost, lost_id, open_stage_ids[h_open_stage - 1])
+        )
+        h_prob = np.where(
+            is_last,
+            probability[deal],
+            np.clip(5 * np.round((open_defaults[h_open_stage - 1] + rep_stated_shift[owner_index[deal]]) / 5), 5, 95),
+        ).astype(np.int64)
+        span = (np.where(closed, close_day, t_today - 1) - created).astype(np.int64)
+        start_s = created.astype("datetime64[s]") + np.timedelta64(9 * 3600, "s")
+        h_date = start_s[deal] + np.round(frac * span[deal] * 86400).astype("timedelta64[s]")
+        expected_shift = (expected - first_expected).astype(np.int64)
+        h_expected = first_expected[deal] + np.round(frac * expected_shift[deal]).astype(np.int64).astype(
+            "timedelta64[D]"
+        )
+        history = pd.DataFrame(
+            {
+                "id": ids[deal],
+                "title": opportunities["title"].to_numpy()[deal],
+                "amount": amount[deal],
+                "probability": h_prob,
+                "forecast_category": category[deal],
+                "created_on": opportunities["created_on"].to_numpy()[deal],
+                "expected_close_date": _dates(h_expected),
+                "closed_on": np.where(is_last, opportunities["closed_on"].to_numpy()[deal], "\\N"),
+                "lost_reason": np.where(is_last & d_lost, "Price", ""),
+                "direction": opportunities["direction"].to_numpy()[deal],
+                "last_touch": opportunities["last_touch"].to_numpy()[deal],
+                "trigger": opportunities["trigger"].to_numpy()[deal],
+                "first_delivery_week": opportunities["first_delivery_week"].to_numpy()[deal],
+                "units_per_week": units_per_week[deal],
+                "delivery_weeks": delivery_weeks[deal],
+                "external_id": opportunities["external_id"].to_numpy()[deal],
+                "history_date": _stamps(h_date),
+                "history_change_reason": "\\N",
+                "history_type": np.where(j == 0, "+", "~"),
+                "channel_id": channel_ids[channel_index][deal],
+                "customer_id": opportunities["customer_id"].to_numpy()[deal],
+                "history_user_id": reps[owner_index][deal],
+                "owner_id": reps[owner_index][deal],
+                "source_id": pd.array(source[deal], dtype="Int64"),
+                "product_id": product_ids[product_index][deal],
+                "stage_id": h_stage,
+            }
+        )
+        seconds += _copy("pipeline_historicalopportunity", history)
+        counts["opportunity history rows"] = len(history)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence('pipeline_opportunity', 'id'), "
+                "(SELECT max(id) FROM pipeline_opportunity))"
+            )
+        print(
+            f"  {n:,} opportunities and {len(history):,} history rows generated and copied in "
+            f"{time.perf_counter() - t0:.1f} s (COPY {seconds:.1f} s)"
+        )
+
+        # Monthly calls: each rep's commit against what they then won (rep 0 under-calls,
+        # rep 1 over-calls).
+        won_frame = pd.DataFrame(
+            {"owner": owner_index[won], "month": close_day[won].astype("datetime64[M]"), "amount": amount[won]}
+        )
+        actual = won_frame.groupby(["owner", "month"])["amount"].sum()
+        factor = rng.uniform(0.9, 1.1, LARGE_REPS)
+        factor[0], factor[1] = 0.75, 1.3
+        calls = []
+        for (owner, month), value in actual.items():
+            month_date = pd.Timestamp(month).date()
+            if month_date >= today.replace(day=1):
+                continue
+            commit = round(float(value) * factor[owner] * rng.uniform(0.95, 1.05), 2)
+            calls.append(
+                ForecastCall(
+                    owner_id=int(reps[owner]),
+                    month=month_date,
+                    commit_amount=f"{commit:.2f}",
+                    best_case_amount=f"{commit * 1.2:.2f}",
+                    submitted_week=monday_of(month_date),
+                )
+            )
+        ForecastCall.objects.bulk_create(calls, batch_size=2000)
+        counts["forecast calls"] = len(calls)
+
+        # Operations: 20 resources loaded by the channels, capacity steps sized from the last
+        # 13 weeks of sales, a budget and a dozen proposals.
+        recent_daily = units[:, :, -91:].sum(axis=(0, 2)) / 13  # units per week per channel
+        resources = Resource.objects.bulk_create(
+            Resource(
+                name=f"Resource {i:02d}",
+                kind=["people", "machine", "partner", "space"][i % 4],
+                capacity_unit="units",
+                capacity_per_fte=f"{rng.uniform(200, 800):.2f}" if i % 4 == 0 else None,
+                hiring_lead_time_weeks=int(rng.integers(2, 20)),
+                cost_per_fte=f"{rng.uniform(2000, 4000):.2f}",
+            )
+            for i in range(LARGE_RESOURCES)
+        )
+        loads, steps = [], []
+        as_of = monday_of(today)
+        for resource in resources:
+            weekly_load = 0.0
+            for c, channel in enumerate(channels):
+                if c == 0 or rng.random() < 0.7:
+                    rate = round(float(rng.uniform(0.2, 1.5)), 4)
+                    loads.append(ResourceLoad(resource=resource, channel=channel, load_per_unit=f"{rate:.4f}"))
+                    weekly_load += rate * recent_daily[c]
+            for weeks_ago, share in ((80, 0.7), (30, 0.9), (4, rng.uniform(0.95, 1.15)), (-20, 1.25)):
+                steps.append(
+                    CapacityChange(
+                        resource=resource,
+                        effective_week=as_of - dt.timedelta(weeks=weeks_ago),
+                        weekly_capacity=f"{weekly_load * share:.2f}",
+                    )
+                )
+        ResourceLoad.objects.bulk_create(loads)
+        CapacityChange.objects.bulk_create(steps)
+        Budget.objects.create(
+            name="Large bench budget",
+            start_month=as_of.replace(day=1),
+            end_month=(pd.Timestamp(as_of.replace(day=1)) + pd.DateOffset(months=11)).date(),
+            amount="750000.00",
+        )
+        proposals = []
+        for i in range(12):
+            demand = i % 2 == 0
+            proposals.append(
+                InvestmentProposal(
+                    title=f"Proposal {i:02d}",
+                    side="sales" if demand else "operations",
+                    proposer=ceo,
+                    one_off_cost=f"{rng.uniform(5_000, 80_000):.2f}",
+                    monthly_cost=f"{rng.uniform(0, 8_000):.2f}",
+                    start_week=as_of + dt.timedelta(weeks=int(rng.integers(1, 12))),
+                    effect="demand_uplift" if demand else "capacity_increase",
+                    channel=channels[int(rng.integers(0, 3))] if demand else None,
+                    uplift_pct=f"{rng.uniform(3, 20):.2f}" if demand else None,
+                    resource=None if demand else resources[int(rng.integers(0, LARGE_RESOURCES))],
+                    capacity_per_week=None if demand else f"{rng.uniform(200, 3000):.2f}",
+                    ramp_weeks=int(rng.integers(0, 8)),
+                    confidence=int(rng.integers(50, 95)),
+                    status="approved" if i in (0, 1) else "proposed",
+                )
+            )
+        InvestmentProposal.objects.bulk_create(proposals)
+        counts.update(
+            {
+                "products": LARGE_PRODUCTS,
+                "channels": 3,
+                "customers": LARGE_CUSTOMERS,
+                "resources": LARGE_RESOURCES,
+                "load rates": len(loads),
+                "capacity steps": len(steps),
+                "proposals": len(proposals),
+            }
+        )
+        state.mark_inputs_changed()
+    return counts
+
+
+def generate_demo(today: dt.date) -> None:
+    from django.core.management import call_command
+
+    call_command("seed_demo", today=today.isoformat(), password="bench-only-demo-password", reset=True)  # noqa: S106
+
+
+# --- (a) one process --------------------------------------------------------------------------
+
+
+class LoadTimer:
+    """Wraps selectors.forecast_inputs (as services calls it) to time the load step, which the
+    run's own `timings["load"]` does not cover (it starts after the frames are loaded)."""
+
+    def __init__(self) -> None:
+        from forecasting import selectors
+
+        self.selectors = selectors
+        self.original = selectors.forecast_inputs
+        self.seconds: list[float] = []
+
+    def __enter__(self) -> LoadTimer:
+        def timed(**kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return self.original(**kwargs)
+            finally:
+                self.seconds.append(time.perf_counter() - started)
+
+        self.selectors.forecast_inputs = timed
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.selectors.forecast_inputs = self.original
+
+
+ENGINE_STEPS = (
+    "forecast_runrate",
+    "calibrate",
+    "brier_scores",
+    "close_slippage_days",
+    "contracted_schedules",
+    "monthly_bias",
+    "bias_summary",
+    "_approved_uplift",
+    "combine",
+    "load_rates",
+    "step_capacity",
+    "capacity_effects",
+    "capacity_frames",
+    "hiring_plan",
+    "_unit_values",
+    "build_model",
+    "scenario_frames",
+)
+WRITE_STEPS = ("_write_calibration", "_write_realism", "_write_scenarios", "_make_current")
+
+
+class StepTimer:
+    """Times the functions that compute_forecast (engine/run.py) and write_results
+    (writers.py) call, by wrapping them in those modules' namespaces for the bench only."""
+
+    def __init__(self) -> None:
+        from forecasting import writers
+        from forecasting.engine import run
+
+        self.targets = [(run, name) for name in ENGINE_STEPS] + [(writers, name) for name in WRITE_STEPS]
+        self.originals: dict[tuple[Any, str], Any] = {}
+        self.current: dict[str, float] = {}
+
+    def __enter__(self) -> StepTimer:
+        for module, name in self.targets:
+            original = getattr(module, name)
+            self.originals[(module, name)] = original
+
+            def timed(*args: Any, _original: Any = original, _name: str = name, **kwargs: Any) -> Any:
+                started = time.perf_counter()
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    self.current[_name] = self.current.get(_name, 0.0) + time.perf_counter() - started
+
+            setattr(module, name, timed)
+        return self
+
+    def take(self) -> dict[str, float]:
+        taken, self.current = self.current, {}
+        return taken
+
+    def __exit__(self, *exc: object) -> None:
+        for (module, name), original in self.originals.items():
+            setattr(module, name, original)
+
+
+def prune_runs() -> None:
+    """Delete every run but the current one (untimed), so result tables do not pile up."""
+    from forecasting.models import ForecastRun, Scenario
+
+    old = ForecastRun.objects.filter(is_current=False)
+    Scenario.objects.filter(run__in=old).delete()
+    old.delete()
+
+
+def in_process(today: dt.date, repeat: int) -> list[dict[str, float]]:
+    from forecasting import services, state
+    from forecasting.models import ForecastRun
+
+    results = []
+    with LoadTimer() as loads, StepTimer() as steps:
+        for i in range(repeat + 1):  # the first run warms caches and imports: not counted
+            prune_runs()
+            state.mark_inputs_changed()
+            steps.take()
+            started = time.perf_counter()
+            run = services.forecast_recompute(today=today, fan_out=False)
+            total = time.perf_counter() - started
+            step_times = steps.take()
+            run = ForecastRun.objects.get(pk=run.pk)
+            if run.status != "succeeded" or not run.is_current:
+                raise SystemExit(f"the in-process run {run.pk} did not succeed: {run.status}\n{run.error}")
+            if i == 0:
+                continue
+            results.append(
+                {
+                    "load": loads.seconds[-1],
+                    "engine": run.timings["engine"],
+                    "write": run.timings["write"],
+                    "run load timing": run.timings["load"],
+                    "total": total,
+                    "steps": step_times,
+                }
+            )
+    return results
+
+
+def profile_in_process(today: dt.date, top: int) -> str:
+    """cProfile of one in-process recompute: the functions that take the most time."""
+    from forecasting import services, state
+
+    prune_runs()
+    state.mark_inputs_changed()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    services.forecast_recompute(today=today, fan_out=False)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+# --- (b) real workers -------------------------------------------------------------------------
+
+
+def tasks_summary(workers: Any, since: int) -> dict[str, tuple[int, float, float]]:
+    """Per task name: (count, total seconds, longest) from the workers' log; the log lines
+    can trail the run becoming current by a moment, so wait for the finishing task's line."""
+    deadline = time.monotonic() + 5
+    while True:
+        tasks = workers.task_seconds(since)
+        names = {name for name, _ in tasks}
+        if "forecasting.recompute" in names and (
+            "forecasting.runrate_chunk" not in names or "forecasting.finish" in names
+        ):
+            break
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    out: dict[str, tuple[int, float, float]] = {}
+    for name, seconds in tasks:
+        count, total, longest = out.get(name, (0, 0.0, 0.0))
+        out[name] = (count + 1, total + seconds, max(longest, seconds))
+    return out
+
+
+def worker_runs(
+    *, database_url: str, broker_url: str, count: int, repeat: int, extra_env: dict[str, str]
+) -> dict[str, Any]:
+    """Start `count` workers; per run: mark the inputs changed, send the task, wait until the
+    new run is current. The first run after start is reported apart (cold worker)."""
+    from forecasting import state
+    from forecasting.models import ForecastRun
+    from forecasting.tasks import recompute_forecast
+    from sopdesk.celery import app
+
+    workers = support.Workers(database_url=database_url, broker_url=broker_url, extra_env=extra_env)
+    walls: list[float] = []
+    details: list[dict[str, Any]] = []
+    try:
+        workers.start(count)
+        workers.wait_ready(app, count=count)
+        for i in range(repeat + 1):
+            prune_runs()
+            state.mark_inputs_changed()
+            version = state.state().inputs_version
+            log_offset = workers.offset()
+            started = time.perf_counter()
+            recompute_forecast.apply_async()
+
+            def done(version: int = version) -> bool:
+                return ForecastRun.objects.filter(inputs_version__gte=version).exclude(status="running").exists()
+
+            support.wait_for(done, seconds=900, what=f"the run of inputs version {version}")
+            wall = time.perf_counter() - started
+            run = ForecastRun.objects.filter(inputs_version__gte=version).order_by("-inputs_version").first()
+            if run is None or run.status != "succeeded" or not run.is_current:
+                raise SystemExit(
+                    f"the worker run did not succeed: {run and run.status}\n{run and run.error}\n{workers.tail()}"
+                )
+            detail = {
+                "wall": wall,
+                "fan_out": run.summary.get("fan_out"),
+                "engine": run.timings.get("engine"),
+                "write": run.timings.get("write"),
+                "db_span": (run.finished - run.started).total_seconds(),
+                "tasks": tasks_summary(workers, log_offset),
+            }
+            if i == 0:
+                cold = detail
+            else:
+                walls.append(wall)
+                details.append(detail)
+    except BaseException:
+        workers.stop()
+        print(f"  the workers' log is kept: {workers.log_path}")
+        raise
+    workers.stop()
+    workers.remove_log()
+    return {"cold": cold, "walls": walls, "details": details, "load_average": support.load_average()}
+
+
+# --- (c) the PostgreSQL floor -----------------------------------------------------------------
+
+
+def selector_calls(as_of: dt.date) -> dict[str, Any]:
+    """The selectors forecast_inputs calls, one by one (same arguments)."""
+    from forecasting import selectors
+
+    return {
+        "sales": lambda: selectors.sales_weekly_frame(before=as_of),
+        "channels": selectors.channels_frame,
+        "products": selectors.products_frame,
+        "stages": selectors.stages_frame,
+        "opportunities": selectors.opportunities_frame,
+        "stage_history": selectors.stage_history_frame,
+        "calls": selectors.calls_frame,
+        "resources": selectors.resources_frame,
+        "resource_loads": selectors.resource_loads_frame,
+        "capacity_steps": selectors.capacity_steps_frame,
+        "proposals": selectors.proposals_frame,
+        "budget": lambda: selectors.investment_budget_left(as_of=as_of),
+    }
+
+
+def floor(database_url: str, as_of: dt.date, repeat: int) -> list[dict[str, Any]]:
+    """Per frame: the selector's time in Django + pandas, the same SQL with psycopg2 alone
+    (execute + fetchall), and the server's execution time (EXPLAIN ANALYZE)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    pg = support.pg_connect(database_url)
+    pg.autocommit = True
+    rows = []
+    for name, call in selector_calls(as_of).items():
+        with CaptureQueriesContext(connection) as captured:
+            frame = call()
+        queries = [q["sql"] for q in captured.captured_queries]
+        selector_times, fetch_times, server_times = [], [], []
+        fetched = 0
+        for _ in range(repeat):
+            started = time.perf_counter()
+            call()
+            selector_times.append(time.perf_counter() - started)
+            fetch, server = 0.0, 0.0
+            fetched = 0
+            with pg.cursor() as cursor:
+                for sql in queries:
+                    started = time.perf_counter()
+                    cursor.execute(sql)
+                    fetched += len(cursor.fetchall())
+                    fetch += time.perf_counter() - started
+                    cursor.execute("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + sql)
+                    plan = cursor.fetchone()[0]
+                    plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
+                    server += plan["Planning Time"] / 1000 + plan["Execution Time"] / 1000
+            fetch_times.append(fetch)
+            server_times.append(server)
+        rows.append(
+            {
+                "frame": name,
+                "queries": len(queries),
+                "rows": fetched,
+                "frame_rows": len(frame) if hasattr(frame, "__len__") else 1,
+                "selector": support.median(selector_times),
+                "fetch": support.median(fetch_times),
+                "server": support.median(server_times),
+                "sql": queries,
+            }
+        )
+    pg.close()
+    return rows
+
+
+# --- (d) the recommended fixes, prototyped in the bench and measured ---------------------------
+#
+# None of this changes the app: each prototype is swapped in for the measurement only, and its
+# output is checked against the app's own before its time is printed.
+
+
+class _WeeklyAsSevenDays:
+    """Stands in for pandas inside engine/runrate.py: weekly date ranges ("W-MON") built as
+    7-day ranges. The dates are the same (the runrate code anchors them on Mondays); pandas
+    builds "W-MON" ranges one date at a time in Python, "7D" ranges in one numpy step."""
+
+    def __init__(self, pd: Any) -> None:
+        self._pd = pd
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pd, name)
+
+    def date_range(self, *args: Any, freq: Any = None, **kwargs: Any) -> Any:
+        if freq == "W-MON":
+            freq = "7D"
+        return self._pd.date_range(*args, freq=freq, **kwargs)
+
+
+def _band_offsets_vectorised(errors: Any, horizon: int) -> Any:
+    """smoothing._band_offsets with the per-horizon np.quantile loop replaced by one sort of
+    all columns (numpy's default linear interpolation, reproduced exactly)."""
+    import numpy as np
+
+    from forecasting.engine import smoothing
+
+    counts = np.sum(~np.isnan(errors), axis=0)
+    good = np.flatnonzero(counts >= smoothing.MIN_ERRORS_PER_HORIZON)
+    if len(good) == 0:
+        good = np.flatnonzero(counts >= 4)
+        if len(good) == 0:
+            return None
+        good = good[:1]
+    lo = np.full(horizon, np.nan)
+    hi = np.full(horizon, np.nan)
+    ordered = np.sort(errors[:, good], axis=0)  # NaN sort last
+    n = counts[good]
+    columns = np.arange(len(good))
+    for q, out in ((0.1, lo), (0.9, hi)):
+        position = q * (n - 1)
+        below = np.floor(position).astype(np.int64)
+        above = np.minimum(below + 1, n - 1)
+        t = position - below
+        a, b = ordered[below, columns], ordered[above, columns]
+        diff = b - a
+        out[good] = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+    last = int(good[-1])
+    scale = np.sqrt(np.arange(1, horizon + 1) / (last + 1.0))
+    tail = np.arange(horizon) > last
+    lo[tail] = lo[last] * scale[tail]
+    hi[tail] = hi[last] * scale[tail]
+    lo = np.minimum(np.fmin.accumulate(np.nan_to_num(lo, nan=0.0)), 0.0)
+    hi = np.maximum(np.fmax.accumulate(np.nan_to_num(hi, nan=0.0)), 0.0)
+    return lo, hi
+
+
+def _copy_demand_lines(run_id: int, demand: Any) -> None:
+    """DemandLine rows of a run by COPY, money rounded to cents (what writers.py could do)."""
+    import numpy as np
+    import pandas as pd
+
+    from forecasting.models import DemandLine
+
+    money = ["revenue", "revenue_p10", "revenue_p90"]
+    frame = pd.DataFrame(
+        {
+            "run_id": run_id,
+            "week": np.datetime_as_string(pd.to_datetime(demand["week"]).to_numpy().astype("datetime64[D]"), unit="D"),
+            "channel_id": demand["channel_id"].astype("int64"),
+            "product_id": demand["product_id"].astype("Int64"),
+            "component": demand["component"].astype(str),
+            **{c: demand[c].astype("float64") for c in ("mean", "p10", "p50", "p90")},
+            # cents as writers._cents rounds them (Python's round, not numpy's)
+            **{c: [repr(round(v, 2)) for v in demand[c].astype("float64").fillna(0.0).tolist()] for c in money},
+        }
+    )
+    from django.db import connection
+
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, header=False, na_rep="\\N")
+    buffer.seek(0)
+    columns = ", ".join(frame.columns)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {DemandLine._meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
+        )
+
+
+class _Rollback(Exception):
+    pass
+
+
+def what_if(today: dt.date, repeat: int) -> list[list[str]]:
+    import pandas as pd
+    from django.db import transaction
+    from django.db.models import Sum
+    from django.db.models.functions import TruncWeek
+
+    from forecasting import selectors, state, writers
+    from forecasting.engine import runrate, smoothing
+    from forecasting.engine.run import ForecastInputs, compute_forecast
+    from forecasting.models import DemandLine, ForecastRun
+    from pipeline.models import Sale
+    from sopdesk.weeks import monday_of
+
+    as_of = monday_of(today)
+    rows: list[list[str]] = []
+
+    # 1. run-rate series: 7-day ranges and the vectorised band
+    frames = selectors.forecast_inputs(as_of=as_of)
+    budget = frames.pop("budget")
+    stamp = pd.Timestamp(as_of)
+
+    def run_rate() -> Any:
+        return runrate.forecast_runrate(frames["sales"], frames["channels"], as_of=stamp)
+
+    def timed(call: Any) -> tuple[float, Any]:
+        times, result = [], None
+        for _ in range(repeat):
+            started = time.perf_counter()
+            result = call()
+            times.append(time.perf_counter() - started)
+        return support.median(times), result
+
+    before, expected = timed(run_rate)
+    original_pd, original_band = runrate.pd, smoothing._band_offsets
+    try:
+        runrate.pd = _WeeklyAsSevenDays(original_pd)
+        seven, got_seven = timed(run_rate)
+        smoothing._band_offsets = _band_offsets_vectorised
+        both, got_both = timed(run_rate)
+    finally:
+        runrate.pd, smoothing._band_offsets = original_pd, original_band
+    columns = ["mean", "p10", "p90", "revenue_per_unit"]
+
+    def same(got: Any) -> str:
+        equal = got[["week", "channel_id", "product_id"]].equals(expected[["week", "channel_id", "product_id"]])
+        close = all(
+            ((got[c] - expected[c]).abs().fillna(0) <= 1e-9 * (1 + expected[c].abs().fillna(0))).all() for c in columns
+        )
+        return "same output" if equal and close else "OUTPUT DIFFERS"
+
+    n_series = expected.groupby(["channel_id", "product_id"]).ngroups
+    rows.append([f"run-rate step, {n_series} series (engine/runrate.py as is)", f"{before:.2f}", "", ""])
+    rows.append(
+        [
+            "  + weekly date ranges as '7D' (runrate._one_series, _regular, _frame)",
+            f"{seven:.2f}",
+            f"{before / seven:.1f}x",
+            same(got_seven),
+        ]
+    )
+    rows.append(
+        [
+            "  + one sort instead of a np.quantile per horizon (smoothing._band_offsets)",
+            f"{both:.2f}",
+            f"{before / both:.1f}x",
+            same(got_both),
+        ]
+    )
+
+    # 2. the write: DemandLine rows through bulk_create (as writers.py does) or COPY
+    results = compute_forecast(ForecastInputs(as_of=stamp, budget=budget, **frames))
+    manager = DemandLine.objects
+
+    def write(copy: bool) -> tuple[float, float, int]:
+        try:
+            with transaction.atomic():
+                state.mark_inputs_changed()
+                version = state.state().inputs_version
+                run = ForecastRun.objects.create(as_of=as_of, inputs_version=version)
+                started = time.perf_counter()
+                if copy:
+                    manager.bulk_create = lambda *a, **k: []  # the generator of model instances is never built
+                    try:
+                        writers.write_results(run=run, results=results, summary={}, timings={})
+                        _copy_demand_lines(run.pk, results.demand)
+                    finally:
+                        del manager.bulk_create
+                else:
+                    writers.write_results(run=run, results=results, summary={}, timings={})
+                seconds = time.perf_counter() - started
+                lines = DemandLine.objects.filter(run=run)
+                total = float(lines.aggregate(total=Sum("revenue"))["total"] or 0)
+                count = lines.count()
+                raise _Rollback((seconds, total, count))
+        except _Rollback as done:
+            return done.args[0]
+
+    orm = [write(copy=False) for _ in range(repeat)]
+    copied = [write(copy=True) for _ in range(repeat)]
+    orm_s, copy_s = support.median(r[0] for r in orm), support.median(r[0] for r in copied)
+    if orm[0][2] != copied[0][2]:
+        check = f"ROWS DIFFER: {orm[0][2]} vs {copied[0][2]}"
+    else:
+        cents = round(abs(orm[0][1] - copied[0][1]) * 100)
+        check = (
+            "same rows, same revenue to the cent" if cents == 0 else f"same rows; revenue total off by {cents} cents"
+        )
+    rows.append(
+        [f"write step, {orm[0][2]:,} demand lines through bulk_create (writers.py as is)", f"{orm_s:.2f}", "", ""]
+    )
+    rows.append(
+        [
+            "  with the demand lines by COPY (psycopg2 copy_expert), the rest unchanged",
+            f"{copy_s:.2f}",
+            f"{orm_s / copy_s:.1f}x",
+            check,
+        ]
+    )
+
+    # 3. a fan-out chunk's load: every series' weekly sales, or only the chunk's
+    from django.conf import settings
+
+    keys = runrate.runrate_series_keys(frames["sales"], frames["channels"])
+    size = max(1, -(-len(keys) // settings.FORECAST_FANOUT_CHUNKS))
+    chunk = keys[:size]
+
+    def chunk_sales() -> Any:
+        query = (
+            Sale.objects.filter(
+                date__lt=as_of, channel_id__in={c for c, _ in chunk}, product_id__in={p for _, p in chunk}
+            )
+            .annotate(week=TruncWeek("date"))
+            .values("week", "channel_id", "product_id")
+            .annotate(units=Sum("units"), revenue=Sum("revenue"))
+            .order_by()
+            .values_list("week", "channel_id", "product_id", "units", "revenue")
+        )
+        return list(query)
+
+    full, _ = timed(lambda: selectors.sales_weekly_frame(before=as_of))
+    part, _ = timed(chunk_sales)
+    rows.append(["fan-out chunk load: all weekly sales (services.forecast_runrate_part as is)", f"{full:.2f}", "", ""])
+    rows.append(
+        [
+            f"  only the chunk's {len(chunk)} series (filter channel_id, product_id)",
+            f"{part:.2f}",
+            f"{full / part:.1f}x",
+            "",
+        ]
+    )
+    return rows
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def row_counts() -> dict[str, int]:
+    from django.db import connection
+
+    tables = {
+        "opportunities": "pipeline_opportunity",
+        "opportunity history": "pipeline_historicalopportunity",
+        "sales": "pipeline_sale",
+        "forecast calls": "pipeline_forecastcall",
+        "products": "pipeline_product",
+        "channels": "pipeline_channel",
+        "resources": "operations_resource",
+        "capacity steps": "operations_capacitychange",
+        "proposals": "operations_investmentproposal",
+    }
+    counts = {}
+    with connection.cursor() as cursor:
+        for label, table in tables.items():
+            cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 (our table names)
+            counts[label] = cursor.fetchone()[0]
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", choices=["demo", "large"], default="demo")
+    parser.add_argument("--repeat", type=int, default=3, help="measured runs per figure (median printed)")
+    parser.add_argument("--skip-generate", action="store_true", help="reuse the data already in the database")
+    parser.add_argument("--today", help="the day the data leads up to (default: today)")
+    parser.add_argument("--workers", default="1,2", help="worker counts to measure, e.g. 1,2 ('' = none)")
+    parser.add_argument(
+        "--fanout-min-series",
+        type=int,
+        default=None,
+        help="FORECAST_FANOUT_MIN_SERIES of the workers (default: the settings' own, 100)",
+    )
+    parser.add_argument("--fanout-chunks", type=int, default=None, help="FORECAST_FANOUT_CHUNKS of the workers")
+    parser.add_argument("--no-fanout-baseline", action="store_true", help="skip the 1-worker run without fan-out")
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the top N functions of cProfile")
+    parser.add_argument("--what-if", action="store_true", help="measure the recommended fixes, prototyped")
+    parser.add_argument("--show-sql", action="store_true", help="print the SQL of the floor")
+    args = parser.parse_args()
+
+    database_url = os.environ.get("BENCH_DATABASE_URL") or support.database_url_for(DEFAULT_DB.format(scale=args.scale))
+    support.configure(database_url)
+    support.create_database_if_missing(database_url)
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.utils import timezone
+
+    from sopdesk.weeks import monday_of
+
+    today = dt.date.fromisoformat(args.today) if args.today else timezone.localdate()
+    wall_started = time.perf_counter()
+    print(f"sopdesk forecast recompute bench, scale {args.scale}")
+    print(f"  {support.environment_line()}")
+    print(f"  database {database_url.rsplit('/', 1)[-1]}; settings {os.environ['DJANGO_SETTINGS_MODULE']}")
+
+    if args.skip_generate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        print("  data: reused (--skip-generate)")
+    else:
+        started = time.perf_counter()
+        support.migrate_and_wipe()
+        print(f"  migrated and wiped in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        if args.scale == "demo":
+            generate_demo(today)
+        else:
+            generate_large(today)
+        support.analyze()
+        print(f"  data generated in {time.perf_counter() - started:.1f} s (ANALYZE included)")
+    counts = row_counts()
+    print("  rows: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
+    if counts["opportunities"] == 0:
+        raise SystemExit("no data: run without --skip-generate first")
+    if args.scale == "large" and counts["opportunities"] != LARGE_OPPORTUNITIES:
+        raise SystemExit("the database does not hold the large company: run without --skip-generate")
+    as_of = monday_of(today)
+    print(f"  forecast as of {as_of} (today {today})")
+
+    # (a)
+    print(
+        f"\n(a) one process, services.forecast_recompute(fan_out=False); median of {args.repeat} runs, seconds "
+        f"(load average {support.load_average()})"
+    )
+    runs = in_process(today, args.repeat)
+    med = {k: support.median(r[k] for r in runs) for k in runs[0] if k != "steps"}
+    print(
+        support.table(
+            ["step", "median s", "runs"],
+            [
+                ["load (selectors.forecast_inputs)", f"{med['load']:.3f}", support.fmt_runs([r["load"] for r in runs])],
+                ["engine (compute_forecast)", f"{med['engine']:.3f}", support.fmt_runs([r["engine"] for r in runs])],
+                ["write (writers.write_results)", f"{med['write']:.3f}", support.fmt_runs([r["write"] for r in runs])],
+                ["total forecast_recompute", f"{med['total']:.3f}", support.fmt_runs([r["total"] for r in runs])],
+            ],
+        )
+    )
+    print(
+        f"  note: the run's own timings['load'] reads {med['run load timing']:.3f} s: it times only the "
+        "ForecastInputs construction, not the selectors (see docs/benchmarks.md)"
+    )
+    step_rows = []
+    for name in ENGINE_STEPS + WRITE_STEPS:
+        values = [r["steps"].get(name, 0.0) for r in runs]
+        part = "engine" if name in ENGINE_STEPS else "write"
+        step_rows.append([f"{part}: {name}", f"{support.median(values):.3f}", support.fmt_runs(values)])
+    written = [r["write"] - sum(r["steps"].get(n, 0.0) for n in WRITE_STEPS) for r in runs]
+    step_rows.append(
+        ["write: demand, capacity, hiring lines + run", f"{support.median(written):.3f}", support.fmt_runs(written)]
+    )
+    step_rows.sort(key=lambda row: -float(row[1]))
+    print("  where the engine and the write spend it (steps of run.py and writers.py, median s):")
+    print("  " + support.table(["step", "median s", "runs"], step_rows[:12]).replace("\n", "\n  "))
+    if args.scale == "demo":
+        verdict = "meets" if med["total"] < TARGET_DEMO_SECONDS else "MISSES"
+        print(
+            f"  target: demo end to end under {TARGET_DEMO_SECONDS:.0f} s: "
+            f"in one process {med['total']:.2f} s, {verdict}"
+        )
+
+    # (b)
+    counts_wanted = [int(x) for x in args.workers.split(",") if x.strip()]
+    worker_rows: list[list[str]] = []
+    worker_results: dict[str, dict[str, Any]] = {}
+    if counts_wanted:
+        extra_env: dict[str, str] = {}
+        if args.fanout_min_series is not None:
+            extra_env["FORECAST_FANOUT_MIN_SERIES"] = str(args.fanout_min_series)
+        if args.fanout_chunks is not None:
+            extra_env["FORECAST_FANOUT_CHUNKS"] = str(args.fanout_chunks)
+        min_series = int(extra_env.get("FORECAST_FANOUT_MIN_SERIES", settings.FORECAST_FANOUT_MIN_SERIES))
+        chunks = int(extra_env.get("FORECAST_FANOUT_CHUNKS", settings.FORECAST_FANOUT_CHUNKS))
+        print(
+            f"\n(b) Celery workers (--pool=solo) on a private redis-server; FORECAST_FANOUT_MIN_SERIES={min_series}, "
+            f"FORECAST_FANOUT_CHUNKS={chunks}; wall time from the enqueue to the run being current, "
+            f"median of {args.repeat} runs after one cold run"
+        )
+        redis = support.RedisServer()
+        try:
+            support.use_broker(redis.url)
+            configs = [(f"{n} worker{'s' if n > 1 else ''}", n, extra_env) for n in counts_wanted]
+            if args.scale == "large" and not args.no_fanout_baseline:
+                configs.insert(
+                    0, ("1 worker, no fan-out", 1, {**extra_env, "FORECAST_FANOUT_MIN_SERIES": "1000000000"})
+                )
+            for label, n, env in configs:
+                result = worker_runs(
+                    database_url=database_url, broker_url=redis.url, count=n, repeat=args.repeat, extra_env=env
+                )
+                worker_results[label] = result
+                details = result["details"]
+                fan = details[0]["fan_out"]
+                wall = support.median(result["walls"])
+                target = ""
+                if args.scale == "demo":
+                    target = f"< {TARGET_DEMO_SECONDS:.0f} s: {'meets' if wall < TARGET_DEMO_SECONDS else 'MISSES'}"
+                elif n == 2 and "no fan-out" not in label:
+                    target = (
+                        f"< {TARGET_LARGE_2_WORKERS:.0f} s: {'meets' if wall < TARGET_LARGE_2_WORKERS else 'MISSES'}"
+                    )
+                worker_rows.append(
+                    [
+                        label,
+                        f"{fan['series']} series / {fan['chunks']} chunks" if fan else "no",
+                        f"{wall:.2f}",
+                        support.fmt_runs(result["walls"]),
+                        f"{result['cold']['wall']:.2f}",
+                        f"{support.median(d['engine'] for d in details):.2f}",
+                        f"{support.median(d['write'] for d in details):.2f}",
+                        target,
+                        result["load_average"],
+                    ]
+                )
+                print(f"  {label}: median {wall:.2f} s")
+        finally:
+            support.use_eager()
+            redis.stop()
+        print(
+            support.table(
+                ["workers", "fan-out", "median s", "runs", "cold s", "engine*", "write*", "target", "load avg"],
+                worker_rows,
+            )
+        )
+        print("  * engine and write: the run's own timings (for a fanned-out run: the finishing task's part)")
+        print("  where the workers spend it (task run times from the workers' log, median over the runs, s):")
+        task_rows = []
+        for label, result in worker_results.items():
+            details = result["details"]
+
+            def task_med(name: str, index: int, details: list[dict[str, Any]] = details) -> float:
+                return support.median(d["tasks"].get(name, (0, 0.0, 0.0))[index] for d in details)
+
+            chunked = task_med("forecasting.runrate_chunk", 0) > 0
+            task_rows.append(
+                [
+                    label,
+                    f"{task_med('forecasting.recompute', 1):.2f}",
+                    f"{int(task_med('forecasting.runrate_chunk', 0))} x, "
+                    f"sum {task_med('forecasting.runrate_chunk', 1):.2f}, "
+                    f"longest {task_med('forecasting.runrate_chunk', 2):.2f}"
+                    if chunked
+                    else "-",
+                    f"{task_med('forecasting.finish', 1):.2f}" if chunked else "-",
+                    f"{support.median(d['wall'] for d in details):.2f}",
+                ]
+            )
+        print(
+            "  "
+            + support.table(["workers", "recompute task", "run-rate chunks", "finish task", "wall"], task_rows).replace(
+                "\n", "\n  "
+            )
+        )
+
+    # (c)
+    print(
+        f"\n(c) the PostgreSQL floor: the selectors' own SQL, median of {args.repeat}, seconds "
+        f"(load average {support.load_average()})"
+    )
+    frames = floor(database_url, as_of, args.repeat)
+    rows = []
+    for f in frames:
+        rows.append(
+            [
+                f["frame"],
+                str(f["queries"]),
+                f"{f['rows']:,}",
+                f"{f['frame_rows']:,}",
+                f"{f['selector']:.3f}",
+                f"{f['fetch']:.3f}",
+                f"{f['server']:.3f}",
+                f"{f['selector'] / f['fetch']:.1f}x" if f["fetch"] > 0.0005 else "-",
+            ]
+        )
+    total = {k: sum(f[k] for f in frames) for k in ("selector", "fetch", "server")}
+    rows.append(
+        [
+            "all frames",
+            str(sum(f["queries"] for f in frames)),
+            f"{sum(f['rows'] for f in frames):,}",
+            "",
+            f"{total['selector']:.3f}",
+            f"{total['fetch']:.3f}",
+            f"{total['server']:.3f}",
+            f"{total['selector'] / total['fetch']:.1f}x",
+        ]
+    )
+    print(
+        support.table(
+            ["frame", "queries", "SQL rows", "frame rows", "selector s", "psycopg2 s", "server s", "selector/psycopg2"],
+            rows,
+        )
+    )
+    load = med["load"]
+    ratio_fetch = load / total["fetch"]
+    ratio_server = load / total["server"]
+    target = "the target is set for the large company" if args.scale == "demo" else "target"
+    print(
+        f"  load step (a) {load:.3f} s; floor = the same SQL through psycopg2 alone {total['fetch']:.3f} s "
+        f"-> ratio {ratio_fetch:.1f}x ({target}: within {TARGET_LOAD_RATIO:.0f}x, "
+        f"{'meets' if ratio_fetch <= TARGET_LOAD_RATIO else 'MISSES'})"
+    )
+    print(
+        f"  against the server's execution time alone ({total['server']:.3f} s, EXPLAIN ANALYZE): "
+        f"ratio {ratio_server:.1f}x ({'within' if ratio_server <= TARGET_LOAD_RATIO else 'beyond'} "
+        f"{TARGET_LOAD_RATIO:.0f}x)"
+    )
+    if args.scale == "demo":
+        print("  (at demo size each query takes a millisecond: per-query overheads, not data, make the ratio)")
+    if args.show_sql:
+        for f in frames:
+            for sql in f["sql"]:
+                print(f"  -- {f['frame']}\n  {sql}")
+
+    if args.what_if:
+        print(
+            f"\n(d) the recommended fixes, prototyped in the bench on the same inputs; median of {args.repeat}, seconds"
+        )
+        print(support.table(["what", "s", "faster", "check"], what_if(today, args.repeat)))
+
+    if args.profile:
+        print(f"\n(profile) cProfile of one in-process recompute, top {args.profile} by cumulative, then own time")
+        print(profile_in_process(today, args.profile))
+
+    print(f"\ntotal {time.perf_counter() - wall_started:.0f} s; load average at the end {support.load_average()}")
+
+
+if __name__ == "__main__":
+    main()
