@@ -12,7 +12,10 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, QuerySet, RestrictedError
-from rest_framework import exceptions, pagination
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, pagination, status
+from rest_framework import serializers as drf_serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -71,3 +74,35 @@ class DeferredJoinPagination(PageNumberPagination):
             return None
         rows = queryset.in_bulk(keys)
         return [rows[key] for key in keys if key in rows]  # a row deleted in between is skipped
+
+
+VALIDATION_ERROR = OpenApiResponse(
+    response=OpenApiTypes.OBJECT,
+    description='Bad input, nothing written: `{"field": ["message"], "non_field_errors": ["message"]}`.',
+)
+
+
+def crud_schema(
+    serializer: type[drf_serializers.Serializer], *, replaces: str = "", create_description: str | None = None
+) -> Any:
+    """Document the write responses of a viewset, including its 400s, and a 200 on POST when
+    the POST replaces an existing row (described by `replaces`)."""
+    create: dict[int, Any] = {status.HTTP_201_CREATED: serializer, status.HTTP_400_BAD_REQUEST: VALIDATION_ERROR}
+    if replaces:
+        create[status.HTTP_200_OK] = OpenApiResponse(response=serializer, description=replaces)
+    write = {status.HTTP_200_OK: serializer, status.HTTP_400_BAD_REQUEST: VALIDATION_ERROR}
+    return extend_schema_view(
+        create=extend_schema(
+            responses=create, description=replaces if create_description is None else create_description
+        ),
+        update=extend_schema(responses=write),
+        partial_update=extend_schema(responses=write),
+        destroy=extend_schema(
+            responses={
+                status.HTTP_204_NO_CONTENT: None,
+                status.HTTP_400_BAD_REQUEST: OpenApiResponse(
+                    response=OpenApiTypes.OBJECT, description="Still used by other records; nothing deleted."
+                ),
+            }
+        ),
+    )

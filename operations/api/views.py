@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import models
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
@@ -23,36 +23,11 @@ from rest_framework.response import Response
 
 from operations import filtersets, selectors, services
 from operations.models import InvestmentProposal
+from sopdesk.api import VALIDATION_ERROR, crud_schema
 
 from . import serializers
 
-VALIDATION_ERROR = OpenApiResponse(
-    response=OpenApiTypes.OBJECT,
-    description='Bad input, nothing written: `{"field": ["message"], "non_field_errors": ["message"]}`.',
-)
 FORBIDDEN = OpenApiResponse(response=OpenApiTypes.OBJECT, description="Your role may not do this.")
-
-
-def crud_schema(serializer: type[drf_serializers.Serializer], *, replaces: str = "") -> Any:
-    """Document the write responses of a viewset, including its 400s (and a 200 on POST
-    when the POST replaces an existing row, described by `replaces`)."""
-    create: dict[int, Any] = {status.HTTP_201_CREATED: serializer, status.HTTP_400_BAD_REQUEST: VALIDATION_ERROR}
-    if replaces:
-        create[status.HTTP_200_OK] = OpenApiResponse(response=serializer, description=replaces)
-    write = {status.HTTP_200_OK: serializer, status.HTTP_400_BAD_REQUEST: VALIDATION_ERROR}
-    return extend_schema_view(
-        create=extend_schema(responses=create, description=replaces),
-        update=extend_schema(responses=write),
-        partial_update=extend_schema(responses=write),
-        destroy=extend_schema(
-            responses={
-                status.HTTP_204_NO_CONTENT: None,
-                status.HTTP_400_BAD_REQUEST: OpenApiResponse(
-                    response=OpenApiTypes.OBJECT, description="Still used by other records; nothing deleted."
-                ),
-            }
-        ),
-    )
 
 
 class ServiceModelViewSet(viewsets.ModelViewSet):

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import models
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers as drf_serializers
 from rest_framework import status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -26,42 +26,14 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from pipeline import filtersets, selectors, services
 from pipeline.models import Channel, Customer, LeadSource, Product, Stage
-from sopdesk.api import DeferredJoinPagination
+from sopdesk.api import DeferredJoinPagination, crud_schema
 
 from . import serializers
 
-VALIDATION_ERROR = OpenApiResponse(
-    response=OpenApiTypes.OBJECT,
-    description='Bad input, nothing written: `{"field": ["message"], "non_field_errors": ["message"]}`.',
-)
-
-
-def crud_schema(serializer: type[drf_serializers.Serializer], *, upsert: bool = False) -> Any:
-    """Document the write responses of a viewset, including its 400s."""
-    create_responses: dict[int, Any] = {
-        status.HTTP_201_CREATED: serializer,
-        status.HTTP_400_BAD_REQUEST: VALIDATION_ERROR,
-    }
-    create_description = ""
-    if upsert:
-        create_responses[status.HTTP_200_OK] = OpenApiResponse(
-            response=serializer, description="A row with this external_id existed and was updated."
-        )
-        create_description = "With an `external_id` that already exists, updates that row and answers 200."
-    write = {status.HTTP_200_OK: serializer, status.HTTP_400_BAD_REQUEST: VALIDATION_ERROR}
-    return extend_schema_view(
-        create=extend_schema(responses=create_responses, description=create_description),
-        update=extend_schema(responses=write),
-        partial_update=extend_schema(responses=write),
-        destroy=extend_schema(
-            responses={
-                status.HTTP_204_NO_CONTENT: None,
-                status.HTTP_400_BAD_REQUEST: OpenApiResponse(
-                    response=OpenApiTypes.OBJECT, description="Still used by other records; nothing deleted."
-                ),
-            }
-        ),
-    )
+UPSERT = {
+    "replaces": "A row with this external_id existed and was updated.",
+    "create_description": "With an `external_id` that already exists, updates that row and answers 200.",
+}
 
 
 class ServiceModelViewSet(viewsets.ModelViewSet):
@@ -166,7 +138,7 @@ class LeadSourceViewSet(ReferenceViewSet):
     filterset_class = filtersets.LeadSourceFilterSet
 
 
-@crud_schema(serializers.OpportunitySerializer, upsert=True)
+@crud_schema(serializers.OpportunitySerializer, **UPSERT)
 class OpportunityViewSet(UpsertModelViewSet):
     """Opportunities of the sales pipeline; relations by natural key, every change kept in history.
 
@@ -189,7 +161,7 @@ class OpportunityViewSet(UpsertModelViewSet):
         return services.opportunity_upsert(external_id=external_id, data=data, actor=actor)
 
 
-@crud_schema(serializers.SaleSerializer, upsert=True)
+@crud_schema(serializers.SaleSerializer, **UPSERT)
 class SaleViewSet(UpsertModelViewSet):
     """Sales actuals. POST with a known `external_id` updates that sale; see also `bulk`."""
 
