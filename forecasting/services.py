@@ -11,7 +11,6 @@ import io
 import logging
 import time
 import traceback
-from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -30,7 +29,7 @@ from .choices import RunStatus, ScenarioKind, ScenarioStatus
 from .engine.run import ForecastInputs, ForecastResults, compute_forecast
 from .engine.runrate import forecast_runrate, runrate_series_keys
 from .models import ForecastRun, Scenario
-from .writers import write_results
+from .writers import scenario_figures, scenario_proposal_ids, scenario_weekly, write_results
 
 logger = logging.getLogger(__name__)
 
@@ -221,18 +220,12 @@ def _finish(version: int) -> None:
         enqueue_recompute()
 
 
-def money(value: float) -> Decimal:
-    """A float from pandas back to cents."""
-    return Decimal(str(round(float(value), 2))) if pd.notna(value) else Decimal("0.00")
-
-
 # --- scenarios requested by the CEO ----------------------------------------------------------
 
 #: the engine's name for a requested scenario (never one of the named scenarios' names)
 REQUESTED_KEY = "requested-{pk}"
 #: proposals no scenario can be asked with, and why
 NOT_IN_SCENARIOS = {ProposalStatus.APPROVED: "approved (already in the plan)", ProposalStatus.REJECTED: "rejected"}
-SCENARIO_WEEK_FIGURES = ("demand_units", "fulfilled_units", "demand_revenue", "fulfilled_revenue", "contribution")
 
 
 @transaction.atomic
@@ -345,24 +338,15 @@ def _scenario_store(scenario: Scenario, figures: tuple[dict[str, Any], pd.DataFr
             return
         locked.status = ScenarioStatus.DONE
         locked.run = selectors.current_run()
-        for field in ("cost", "demand_revenue", "fulfilled_revenue", "contribution", "contribution_vs_baseline"):
-            setattr(locked, field, money(row[field]))
-        locked.within_budget = bool(row["within_budget"])
-        locked.exact = bool(row["exact"])
-        locked.weekly = [
-            {
-                "week": pd.Timestamp(week["week"]).date().isoformat(),
-                **{name: round(float(week[name]), 2) for name in SCENARIO_WEEK_FIGURES},
-            }
-            for week in weeks.to_dict("records")
-        ]
+        for field, value in scenario_figures(row).items():
+            setattr(locked, field, value)
+        locked.weekly = scenario_weekly(weeks)
         locked.error = ""
         locked.finished = timezone.now()
         locked.save()
         # the proposals whose effects are in the figures: the best portfolio's, or the ones
         # asked for that were still undecided when it was computed
-        ids = [int(i) for i in str(row["proposal_ids"] or "").split(",") if i.strip()]
-        locked.proposals.set(InvestmentProposal.objects.filter(id__in=ids))
+        locked.proposals.set(InvestmentProposal.objects.filter(id__in=scenario_proposal_ids(row)))
 
 
 def _scenario_fail(scenario: Scenario, error: str) -> None:

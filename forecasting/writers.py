@@ -220,21 +220,34 @@ def _write_realism(run: ForecastRun, results: ForecastResults) -> None:
     )
 
 
-def _write_scenarios(run: ForecastRun, results: ForecastResults) -> None:
-    weekly = {
-        name: [
-            {
-                "week": _date(r["week"]).isoformat(),
-                "demand_units": round(float(r["demand_units"]), 2),
-                "fulfilled_units": round(float(r["fulfilled_units"]), 2),
-                "demand_revenue": round(float(r["demand_revenue"]), 2),
-                "fulfilled_revenue": round(float(r["fulfilled_revenue"]), 2),
-                "contribution": round(float(r["contribution"]), 2),
-            }
-            for r in _records(group)
-        ]
-        for name, group in results.scenario_weeks.groupby("scenario", sort=False)
+SCENARIO_MONEY = ("cost", "demand_revenue", "fulfilled_revenue", "contribution", "contribution_vs_baseline")
+SCENARIO_WEEK_FIGURES = ("demand_units", "fulfilled_units", "demand_revenue", "fulfilled_revenue", "contribution")
+
+
+def scenario_figures(row: dict[str, Any]) -> dict[str, Any]:
+    """A SCENARIOS row as Scenario field values (money back to cents)."""
+    return {
+        **{name: _money(row[name]) for name in SCENARIO_MONEY},
+        "within_budget": bool(row["within_budget"]),
+        "exact": bool(row["exact"]),
     }
+
+
+def scenario_weekly(weeks: pd.DataFrame) -> list[dict[str, Any]]:
+    """SCENARIO_WEEKS rows of one scenario as the JSON kept on the Scenario."""
+    return [
+        {"week": _date(r["week"]).isoformat(), **{name: round(float(r[name]), 2) for name in SCENARIO_WEEK_FIGURES}}
+        for r in _records(weeks)
+    ]
+
+
+def scenario_proposal_ids(row: dict[str, Any]) -> list[int]:
+    """The proposals in a SCENARIOS row (a comma-separated string)."""
+    return [int(i) for i in str(row["proposal_ids"] or "").split(",") if i.strip()]
+
+
+def _write_scenarios(run: ForecastRun, results: ForecastResults) -> None:
+    weekly = {name: scenario_weekly(group) for name, group in results.scenario_weeks.groupby("scenario", sort=False)}
     known = set(InvestmentProposal.objects.values_list("id", flat=True))
     kinds = set(ScenarioKind.values)
     for r in _records(results.scenarios):
@@ -245,15 +258,8 @@ def _write_scenarios(run: ForecastRun, results: ForecastResults) -> None:
             best_within_budget=name == ScenarioKind.BEST_WITHIN_BUDGET,
             status=ScenarioStatus.DONE,
             run=run,
-            cost=_money(r["cost"]),
-            demand_revenue=_money(r["demand_revenue"]),
-            fulfilled_revenue=_money(r["fulfilled_revenue"]),
-            contribution=_money(r["contribution"]),
-            contribution_vs_baseline=_money(r["contribution_vs_baseline"]),
-            within_budget=bool(r["within_budget"]),
-            exact=bool(r["exact"]),
             weekly=weekly.get(name, []),
             finished=timezone.now(),
+            **scenario_figures(r),
         )
-        ids = [int(i) for i in str(r["proposal_ids"] or "").split(",") if i.strip()]
-        scenario.proposals.set([i for i in ids if i in known])
+        scenario.proposals.set([i for i in scenario_proposal_ids(r) if i in known])
