@@ -224,7 +224,11 @@ class Scenario(models.Model):
     exact = models.BooleanField(null=True, blank=True)
     weekly = models.JSONField(default=list, blank=True, help_text="Week by week results.")
     error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Times a worker started computing it (a poison scenario is given up)."
+    )
     created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
 
     class Meta:

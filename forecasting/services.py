@@ -18,6 +18,7 @@ import pandas as pd
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from operations.choices import ProposalStatus
@@ -290,17 +291,15 @@ def enqueue_scenario(scenario_id: int) -> None:
 def scenario_compute(*, scenario_id: int, today: dt.date | None = None) -> Scenario | None:
     """Compute a queued scenario on the current inputs and store its figures.
 
-    A scenario already done or failed is left alone. One found running was being computed
-    by a worker that died (the task is redelivered only then): it is marked failed rather
-    than tried again, so a scenario that kills its worker cannot loop.
+    A scenario already done or failed is left alone, and so is one another worker is
+    computing. One left running by a worker that died (its start older than the longest
+    run) is taken over, up to `MAX_ATTEMPTS` starts in all; then it fails instead of looping.
     """
-    claimed = Scenario.objects.filter(pk=scenario_id, status=ScenarioStatus.QUEUED).update(
-        status=ScenarioStatus.RUNNING
-    )
-    scenario = Scenario.objects.filter(pk=scenario_id).first()
-    if scenario is None or not claimed:
-        if scenario is not None and scenario.status == ScenarioStatus.RUNNING:
-            _scenario_fail(scenario, "The worker stopped while computing this scenario; please ask for it again.")
+    if not _scenario_claim(scenario_id):
+        return Scenario.objects.filter(pk=scenario_id).first()
+    scenario = Scenario.objects.get(pk=scenario_id)
+    if scenario.attempts > MAX_ATTEMPTS:
+        _scenario_fail(scenario, f"Gave up after {MAX_ATTEMPTS} attempts: the worker stopped during each of them.")
         return scenario
     try:
         figures = _scenario_figures(scenario, as_of=_as_of(today))
@@ -311,6 +310,29 @@ def scenario_compute(*, scenario_id: int, today: dt.date | None = None) -> Scena
         _scenario_store(scenario, figures)
     scenario.refresh_from_db()
     return scenario
+
+
+def _scenarios_due() -> Q:
+    """Queued scenarios, and running ones whose worker died (started before the longest run)."""
+    stale = timezone.now() - state.claim_stale_after()
+    return Q(status=ScenarioStatus.QUEUED) | Q(status=ScenarioStatus.RUNNING, started__lt=stale)
+
+
+def _scenario_claim(scenario_id: int) -> bool:
+    """Take the scenario for this worker with one conditional UPDATE (counting the attempt)."""
+    return bool(
+        Scenario.objects.filter(_scenarios_due(), pk=scenario_id).update(
+            status=ScenarioStatus.RUNNING, started=timezone.now(), attempts=F("attempts") + 1
+        )
+    )
+
+
+def forecast_sweep() -> ForecastRun | None:
+    """Periodic catch-up: recompute a dirty forecast, and enqueue the scenarios still due
+    (asked for while the broker was down, or left running by a worker that died)."""
+    for scenario_id in Scenario.objects.filter(_scenarios_due()).values_list("pk", flat=True):
+        enqueue_scenario(scenario_id)
+    return forecast_recompute()
 
 
 def _scenario_figures(scenario: Scenario, *, as_of: dt.date) -> tuple[dict[str, Any], pd.DataFrame]:

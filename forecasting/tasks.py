@@ -16,14 +16,15 @@ def recompute_forecast() -> int | None:
 
 @shared_task(name="forecasting.sweep", ignore_result=True)
 def sweep() -> int | None:
-    """Periodic: recompute whatever is dirty (changes made while the broker was down)."""
-    run = services.forecast_recompute()
+    """Periodic: recompute whatever is dirty and enqueue the scenarios still due (changes
+    made while the broker was down, work left by a worker that died)."""
+    run = services.forecast_sweep()
     return run.pk if run is not None else None
 
 
 @shared_task(name="forecasting.compute_scenario", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def compute_scenario(scenario_id: int) -> str | None:
-    """Compute one requested scenario; a scenario already done (or failed) is left alone."""
+    """Compute one requested scenario; one done, failed or being computed is left alone."""
     scenario = services.scenario_compute(scenario_id=scenario_id)
     return scenario.status if scenario is not None else None
 

@@ -179,12 +179,50 @@ def test_the_task_leaves_a_done_scenario_alone(company, ceo, django_capture_on_c
     assert Scenario.objects.filter(pk=scenario.pk).values().get() == before
 
 
-def test_a_scenario_found_running_was_left_by_a_dead_worker_and_fails_instead_of_looping(ceo):
-    scenario = Scenario.objects.create(name="Orphan", status="running", requested_by=ceo)
+def test_a_scenario_another_worker_is_computing_is_left_alone(ceo):
+    scenario = Scenario.objects.create(
+        name="Busy", status="running", started=timezone.now(), attempts=1, requested_by=ceo
+    )
+    assert compute_scenario.delay(scenario.pk).get() == "running"
+    scenario.refresh_from_db()
+    assert (scenario.status, scenario.attempts, scenario.error) == ("running", 1, "")
+
+
+def test_a_scenario_left_running_by_a_dead_worker_is_taken_over_and_computed(company, ceo, settings):
+    settings.FORECAST_CLAIM_STALE_SECONDS = 60
+    long_ago = timezone.now() - timezone.timedelta(minutes=5)
+    scenario = Scenario.objects.create(name="Orphan", status="running", started=long_ago, attempts=1, requested_by=ceo)
+    scenario.proposals.set([company.pickers])
+    assert compute_scenario.delay(scenario.pk).get() == "done"
+    scenario.refresh_from_db()
+    assert scenario.attempts == 2
+    assert scenario.contribution is not None
+
+
+def test_a_scenario_whose_worker_died_at_every_attempt_fails_instead_of_looping(ceo, settings):
+    settings.FORECAST_CLAIM_STALE_SECONDS = 60
+    long_ago = timezone.now() - timezone.timedelta(minutes=5)
+    scenario = Scenario.objects.create(
+        name="Poison", status="running", started=long_ago, attempts=services.MAX_ATTEMPTS, requested_by=ceo
+    )
     assert compute_scenario.delay(scenario.pk).get() == "failed"
     scenario.refresh_from_db()
-    assert "worker stopped" in scenario.error
+    assert f"Gave up after {services.MAX_ATTEMPTS} attempts" in scenario.error
     assert scenario.finished is not None
+
+
+def test_the_sweep_enqueues_queued_and_orphaned_scenarios_only(ceo, settings, monkeypatch):
+    settings.FORECAST_CLAIM_STALE_SECONDS = 60
+    long_ago = timezone.now() - timezone.timedelta(minutes=5)
+    queued = Scenario.objects.create(name="Queued", status="queued", requested_by=ceo)
+    orphan = Scenario.objects.create(name="Orphan", status="running", started=long_ago, requested_by=ceo)
+    Scenario.objects.create(name="Busy", status="running", started=timezone.now(), requested_by=ceo)
+    Scenario.objects.create(name="Done", status="done", requested_by=ceo)
+    Scenario.objects.create(name="Failed", status="failed", requested_by=ceo)
+    enqueued = []
+    monkeypatch.setattr(services, "enqueue_scenario", enqueued.append)
+    services.forecast_sweep()
+    assert sorted(enqueued) == sorted([queued.pk, orphan.pk])
 
 
 def test_an_engine_error_fails_the_scenario_and_says_why(ceo, monkeypatch, django_capture_on_commit_callbacks):
