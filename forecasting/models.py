@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 
@@ -245,6 +249,11 @@ class WeeklySnapshot(models.Model):
     week = models.DateField(unique=True, help_text="Monday of the review's week.")
     run = models.ForeignKey(ForecastRun, on_delete=models.PROTECT, null=True, blank=True, related_name="snapshots")
     headlines = models.JSONField(default=dict, blank=True)
+    # JSON as text, not jsonb: PostgreSQL's jsonb reorders keys, and a section's figures and
+    # tables are shown in the order they were built.
+    document_json = models.TextField(
+        blank=True, help_text="The review as it was seen (JSON): every section's figures and tables."
+    )
     decisions = models.TextField(blank=True)
     notes = models.TextField(blank=True)
     frozen_at = models.DateTimeField(auto_now=True)
@@ -257,3 +266,12 @@ class WeeklySnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"Review of {self.week}"
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """The frozen review document ({} when the week was frozen before documents were kept)."""
+        return json.loads(self.document_json) if self.document_json else {}
+
+    @document.setter
+    def document(self, value: dict[str, Any]) -> None:
+        self.document_json = json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":"))

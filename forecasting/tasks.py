@@ -45,11 +45,3 @@ def forecast_finish_task(parts: list[str], run_id: int) -> int:
 def forecast_fail_task(run_id: int) -> None:
     """Fan-out's error path: a chunk failed, so the run fails and frees its claim."""
     services.forecast_fail(run_id=run_id, error="A part of the run-rate forecast failed on a worker.")
-
-
-@shared_task(name="forecasting.weekly_snapshot", ignore_result=True)
-def weekly_snapshot() -> int:
-    """Monday (Celery beat): freeze this week's review on the current run."""
-    from .snapshots import snapshot_freeze
-
-    return snapshot_freeze().pk

@@ -174,6 +174,32 @@ class Budget(models.Model):
         return self.name
 
 
+class RevenueTarget(models.Model):
+    """What the company aims to sell in a calendar quarter; the CEO sets it."""
+
+    quarter_start = models.DateField(
+        unique=True, help_text="The first day of the quarter (1 Jan, 1 Apr, 1 Jul, 1 Oct)."
+    )
+    amount = models.DecimalField(max_digits=14, decimal_places=2, validators=NON_NEGATIVE)
+    note = models.CharField(max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-quarter_start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="revenue_target_not_negative",
+                violation_error_message="A target cannot be negative.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        quarter = (self.quarter_start.month - 1) // 3 + 1
+        return f"Q{quarter} {self.quarter_start.year}"
+
+
 class InvestmentProposal(models.Model):
     """A proposal to spend money for more demand (sales side) or more capacity (operations)."""
 

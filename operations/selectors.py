@@ -13,7 +13,7 @@ from django.utils import timezone
 from sopdesk.weeks import first_of_month, monday_of
 
 from .choices import ProposalStatus
-from .models import Budget, CapacityChange, InvestmentProposal, Resource, ResourceLoad, SpendPlan
+from .models import Budget, CapacityChange, InvestmentProposal, Resource, ResourceLoad, RevenueTarget, SpendPlan
 
 IN_FLIGHT = (ProposalStatus.DRAFT, ProposalStatus.PROPOSED, ProposalStatus.DEFERRED)
 
@@ -204,3 +204,13 @@ def budget_status(*, budget: Budget) -> BudgetStatus:
 def current_budget(*, today: dt.date | None = None) -> Budget | None:
     month = first_of_month(today or timezone.localdate())
     return Budget.objects.filter(start_month__lte=month, end_month__gte=month).order_by("-start_month").first()
+
+
+def quarter_start(day: dt.date) -> dt.date:
+    """The first day of the calendar quarter that holds `day`."""
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def revenue_target_for(*, day: dt.date) -> RevenueTarget | None:
+    """The revenue target of the quarter that holds `day` (None when the CEO set none)."""
+    return RevenueTarget.objects.filter(quarter_start=quarter_start(day)).first()

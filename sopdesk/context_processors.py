@@ -10,6 +10,9 @@ from .roles import CEO, OPERATIONS, ROLE_LABELS, SALES, role_of
 
 # (label, url name, roles that see it)
 NAVIGATION = (
+    ("Review", "dashboards:review", {CEO}),
+    ("Home", "dashboards:sales-home", {SALES}),
+    ("Home", "dashboards:operations-home", {OPERATIONS}),
     ("Pipeline", "pipeline:opportunity-list", {CEO, SALES, OPERATIONS}),
     ("New opportunity", "pipeline:opportunity-create", {SALES}),
     ("Sources", "dashboards:pipeline-sources", {CEO, SALES, OPERATIONS}),

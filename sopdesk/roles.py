@@ -29,7 +29,15 @@ PIPELINE_MODELS = (
     "npsresponse",
 )
 
-OPERATIONS_MODELS = ("resource", "resourceload", "capacitychange", "spendplan", "budget", "investmentproposal")
+OPERATIONS_MODELS = (
+    "resource",
+    "resourceload",
+    "capacitychange",
+    "spendplan",
+    "budget",
+    "revenuetarget",
+    "investmentproposal",
+)
 # Proposals: each side writes its own (the services check side and proposer); the CEO decides.
 PROPOSE = WRITE
 DECIDE = ("view", "decide")
@@ -44,11 +52,18 @@ FORECAST_OPERATIONS = ("capacityline", "hiringneed")
 ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     CEO: {
         "pipeline": dict.fromkeys(PIPELINE_MODELS, VIEW),
-        "operations": {**dict.fromkeys(OPERATIONS_MODELS, VIEW), "budget": WRITE, "investmentproposal": DECIDE},
+        "operations": {
+            **dict.fromkeys(OPERATIONS_MODELS, VIEW),
+            "budget": WRITE,
+            "revenuetarget": WRITE,
+            "investmentproposal": DECIDE,
+        },
         "forecasting": {
             **dict.fromkeys(FORECAST_SHARED + FORECAST_SALES + FORECAST_OPERATIONS, VIEW),
             "forecastrun": ("view", "recompute"),
             "scenario": ("view", "add"),
+            # the weekly review: the CEO opens it, freezes the week and records the decisions
+            "weeklysnapshot": ("view", "add", "change"),
         },
     },
     SALES: {
@@ -64,6 +79,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "capacitychange": WRITE,
             "spendplan": WRITE,
             "budget": VIEW,
+            "revenuetarget": VIEW,
             "investmentproposal": PROPOSE,
         },
         "forecasting": {

@@ -10,7 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("pipeline/", include("pipeline.urls")),
     path("operations/", include("operations.urls")),
-    path("dashboards/", include("dashboards.urls")),
+    path("", include("dashboards.urls")),
     path("forecast/", include("forecasting.urls")),
     path("api/v1/", include("pipeline.api.urls")),
     path("api/v1/", include("operations.api.urls")),

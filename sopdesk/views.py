@@ -5,12 +5,11 @@ from django.shortcuts import redirect, render
 
 from .roles import CEO, OPERATIONS, SALES, role_of
 
-# The one place that says which page each role starts on. The CEO's weekly review arrives
-# with the dashboards; until then the CEO starts on the pipeline.
+# The one place that says which page each role starts on.
 HOME_PAGE_OF_ROLE = {
-    CEO: "pipeline:opportunity-list",
-    SALES: "pipeline:opportunity-list",
-    OPERATIONS: "operations:home",
+    CEO: "dashboards:review",
+    SALES: "dashboards:sales-home",
+    OPERATIONS: "dashboards:operations-home",
 }
 
 

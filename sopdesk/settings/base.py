@@ -180,7 +180,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The weekly review is frozen every Monday morning (day and hour configurable).
     "weekly-snapshot": {
-        "task": "forecasting.weekly_snapshot",
+        "task": "dashboards.weekly_snapshot",
         "schedule": crontab(
             day_of_week=env.str("SNAPSHOT_DAY_OF_WEEK", default="mon"),
             hour=env.int("SNAPSHOT_HOUR", default=6),
@@ -188,6 +188,10 @@ CELERY_BEAT_SCHEDULE = {
         ),
     },
 }
+
+# The live weekly review is cached per current run and inputs version; this bounds how long
+# a change that does not touch the forecast inputs (an NPS response) takes to show.
+REVIEW_CACHE_SECONDS = env.int("REVIEW_CACHE_SECONDS", default=60)
 
 LOGGING = {
     "version": 1,

@@ -48,3 +48,5 @@ STORAGES = {
 # on request instead of scanning a STATIC_ROOT that does not exist.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Each test builds the review afresh (a test of the cache turns it back on).
+REVIEW_CACHE_SECONDS = 0

@@ -87,3 +87,46 @@ def get_item(mapping: Any, key: Any) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def cell(value: Any, kind: str) -> str:
+    """A review table cell or headline by its kind (see dashboards/review/base.py)."""
+    if value is None or value == "":
+        return "—"
+    if kind == "money":
+        return money(value)
+    if kind == "int":
+        return number(value)
+    if kind == "number":
+        return number(value, 1)
+    if kind == "pct":
+        return percent(value)
+    if kind in ("week", "date"):
+        try:
+            day = dt.date.fromisoformat(str(value)[:10])
+        except ValueError:
+            return str(value)
+        return week(day) if kind == "week" else f"{day.day} {day:%b %Y}"
+    return str(value)
+
+
+@register.filter
+def change(value: Any, previous: Any) -> Any:
+    """`value|change:previous`: the difference of two numbers (None when either is missing)."""
+    now, before = _decimal(value), _decimal(previous)
+    if now is None or before is None:
+        return None
+    return now - before
+
+
+@register.filter
+def signed(value: Any, kind: str) -> str:
+    """A change with its sign: '+€1,200', '−3', '±0'."""
+    amount = _decimal(value)
+    if amount is None:
+        return ""
+    if amount == 0:
+        return "±0"
+    text = cell(abs(amount), kind)
+    return f"+{text}" if amount > 0 else f"−{text}"

@@ -21,7 +21,18 @@
     }
     window.Plotly.newPlot(element, figure.data, figure.layout, CONFIG).then(function () {
       element.dataset.drawn = "true";
+      element.on("plotly_click", follow);
     });
+  }
+
+  /* A trace's meta.links (one URL per point) leads from a bar to what lies behind it. */
+  function follow(event) {
+    var point = event && event.points && event.points[0];
+    var links = point && point.data && point.data.meta && point.data.meta.links;
+    var link = links && links[point.pointNumber];
+    if (typeof link === "string" && link.charAt(0) === "/") {
+      window.location.assign(link);
+    }
   }
 
   document.addEventListener("DOMContentLoaded", function () {

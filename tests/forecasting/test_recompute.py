@@ -226,29 +226,11 @@ def test_a_fanned_out_run_gives_the_same_forecast_as_one_process(company):
     assert lines(fanned) == lines(single)
 
 
-def test_the_monday_snapshot_freezes_the_current_run_and_the_weeks_pipeline(company, sales):
-    from forecasting import tasks
-    from forecasting.models import WeeklySnapshot
-    from forecasting.snapshots import snapshot_freeze
-
-    run = services.forecast_recompute(today=TODAY)
-    snapshot = WeeklySnapshot.objects.get(pk=tasks.weekly_snapshot())
-    assert snapshot.run == run
-    assert snapshot.headlines["forecast"]["next_13_weeks"]["revenue"] > 0
-    assert set(snapshot.headlines["pipeline"]) >= {"created", "won", "lost"}
-    snapshot.decisions = "Hire two pickers before May."
-    snapshot.save()
-    again = snapshot_freeze(week=snapshot.week)  # the beat firing twice changes nothing decided
-    assert again.pk == snapshot.pk
-    assert again.decisions == "Hire two pickers before May."
-    assert WeeklySnapshot.objects.count() == 1
-
-
 def test_beat_schedules_the_sweep_and_the_monday_snapshot(settings):
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert schedule["forecast-sweep"]["task"] == "forecasting.sweep"
     monday = schedule["weekly-snapshot"]["schedule"]
-    assert schedule["weekly-snapshot"]["task"] == "forecasting.weekly_snapshot"
+    assert schedule["weekly-snapshot"]["task"] == "dashboards.weekly_snapshot"
     assert monday.day_of_week == {1}
 
 

@@ -139,7 +139,7 @@ def test_ceo_and_operations_see_no_write_buttons(client_for, ceo, operations, wo
 
 @pytest.mark.parametrize(
     ("role", "start_page"),
-    [(CEO, "pipeline:opportunity-list"), (SALES, "pipeline:opportunity-list"), (OPERATIONS, "operations:home")],
+    [(CEO, "dashboards:review"), (SALES, "dashboards:sales-home"), (OPERATIONS, "dashboards:operations-home")],
 )
 def test_each_role_lands_on_its_start_page(client_for, users_by_role, role, start_page):
     response = client_for(users_by_role[role]).get(reverse("home"))
@@ -163,9 +163,9 @@ def test_anonymous_is_sent_to_the_login_page_which_renders(client):
     assert b'name="password"' in login.content
 
 
-def test_logging_in_through_the_login_page_lands_on_the_pipeline(client, sales):
+def test_logging_in_through_the_login_page_lands_on_the_sales_home_page(client, sales):
     response = client.post(reverse("login"), {"username": "sales_user", "password": "pw-for-tests-123"}, follow=True)
-    assert response.redirect_chain[-1][0] == reverse("pipeline:opportunity-list")
+    assert response.redirect_chain[-1][0] == reverse("dashboards:sales-home")
     assert response.status_code == 200
 
 
