@@ -35,7 +35,8 @@ pytestmark = pytest.mark.django_db
 
 def seed(**options) -> str:
     out = StringIO()
-    call_command("seed_demo", stdout=out, **{"today": TODAY.isoformat(), "password": PASSWORD, **options})
+    options = {"today": TODAY.isoformat(), "password": PASSWORD, "frozen_weeks": 0, **options}
+    call_command("seed_demo", stdout=out, **options)
     return out.getvalue()
 
 

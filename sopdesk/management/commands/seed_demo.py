@@ -21,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from dashboards.demo import DEMO_FROZEN_WEEKS, freeze_demo_weeks
 from operations.demo import delete_operations_data, load_operations_demo
 from pipeline.demo import DEMO_USERNAMES, DemoData, generate_demo
 from pipeline.demo.catalogue import LOST, WON
@@ -65,6 +66,12 @@ class Command(BaseCommand):
             help="First delete ALL pipeline data (not only demo data) and the demo users.",
         )
         parser.add_argument("--seed", type=int, default=SEED, help="Random seed (default %(default)s).")
+        parser.add_argument(
+            "--frozen-weeks",
+            type=int,
+            default=DEMO_FROZEN_WEEKS,
+            help="Past weekly reviews to freeze, each on a forecast as of its Monday (default %(default)s).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
@@ -89,7 +96,10 @@ class Command(BaseCommand):
                 operations_counts = load_operations_demo(today=today)
         except DemoWriteError as exc:
             raise CommandError(str(exc)) from exc
+        frozen = freeze_demo_weeks(today=today, weeks=options["frozen_weeks"])
         self._summary(data, counts, operations_counts, time.perf_counter() - started)
+        if frozen:
+            self.stdout.write(f"  {len(frozen)} weekly reviews frozen, the weeks of {frozen[0]} to {frozen[-1]}")
         if generated:
             self.stdout.write(f"Password: {password}")
 
