@@ -23,6 +23,10 @@ from . import selectors, services
 from .converters import iso_week
 from .forms import ReviewRecordForm
 from .review.document import SECTIONS, find_table
+from .review.pipeline_sections import CAUSES
+
+#: the waterfall's bars by their URL slug (its two ends included)
+WATERFALL_BARS = {"start": "Start of the week", **CAUSES, "end": "End of the week"}
 
 VIEW = "forecasting.view_weeklysnapshot"
 FREEZE = "forecasting.add_weeklysnapshot"
@@ -160,7 +164,7 @@ def deals(request: HttpRequest, week: dt.date, cause: str) -> HttpResponse:
     opportunities = list(opportunity_list().filter(pk__in=by_cause[cause]).order_by("-amount", "pk"))
     context = {
         "week": week,
-        "cause": cause,
+        "cause": WATERFALL_BARS.get(cause, cause),
         "opportunities": opportunities,
         "review_url": _review_url(week),
         "missing": max(0, len(by_cause[cause]) - len(opportunities)),
