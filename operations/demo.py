@@ -1,4 +1,5 @@
-"""The demo company's operations: resources, capacity history, spend, budget and proposals.
+"""The demo company's operations: resources, capacity history, spend, budget, revenue targets
+and proposals.
 
 Capacities are sized from the demo company's own recent sales, so that the load sits close
 to capacity and the summer peak really strains picking and delivery. Written through the
@@ -12,14 +13,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncQuarter
 
 from pipeline.models import Channel, Sale
 from sopdesk.weeks import first_of_month, monday_of
 
 from . import services
 from .models import Resource
+from .selectors import quarter_start
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,66 @@ SPEND = (  # (category, side, monthly amount)
 )
 
 
+TARGET_GROWTH = Decimal("1.10")  # the CEO asks for 10% more than the same quarter a year before
+TARGET_QUARTERS = range(-4, 3)  # the last four quarters, this one and the next two
+
+
+def _add_quarters(start: dt.date, count: int) -> dt.date:
+    index = start.year * 4 + (start.month - 1) // 3 + count
+    return dt.date(index // 4, index % 4 * 3 + 1, 1)
+
+
+def _mondays(start: dt.date, end: dt.date) -> int:
+    """How many Mondays fall in [start, end): the weeks of sales a whole period holds."""
+    first = start + dt.timedelta(days=(7 - start.weekday()) % 7)
+    return max(0, ((end - first).days + 6) // 7)
+
+
+def _revenue_by_quarter() -> dict[dt.date, Decimal]:
+    """Sales revenue per calendar quarter, aggregated in SQL; a quarter the history covers only
+    in part (its first) is scaled up to all of its weeks, so that it compares with the others."""
+    rows = (
+        Sale.objects.annotate(quarter=TruncQuarter("date"))
+        .values("quarter")
+        .annotate(revenue=Sum("revenue"), weeks=Count("date", distinct=True))
+    )
+    revenue = {}
+    for row in rows:
+        start = row["quarter"]
+        weeks = _mondays(start, _add_quarters(start, 1))
+        revenue[start] = row["revenue"] * weeks / max(row["weeks"], 1) if row["weeks"] < weeks else row["revenue"]
+    return revenue
+
+
+def _round_target(value: Decimal) -> Decimal:
+    step = Decimal("5000")
+    return max(step, (value / step).quantize(Decimal("1")) * step)
+
+
+def _revenue_targets(*, today: dt.date, ceo: AbstractBaseUser) -> int:
+    """The CEO's targets for the last four quarters, this one and the next two: 10% over the
+    same quarter a year before (or over the latest whole quarter where the history is short)."""
+    revenue = _revenue_by_quarter()
+    this_quarter = quarter_start(today)
+    latest_whole = max((q for q in revenue if q < this_quarter), default=None)
+    count = 0
+    for offset in TARGET_QUARTERS:
+        quarter = _add_quarters(this_quarter, offset)
+        year_before = _add_quarters(quarter, -4)
+        base = revenue.get(year_before)
+        note = "10% over the same quarter last year"
+        if base is None and latest_whole is not None:
+            base, note = revenue[latest_whole], "10% over the latest whole quarter"
+        if base is None:
+            continue
+        services.revenue_target_create(
+            data={"quarter_start": quarter, "amount": _round_target(base * TARGET_GROWTH), "note": note},
+            actor=ceo,
+        )
+        count += 1
+    return count
+
+
 def _weekly_units_by_channel(*, today: dt.date, weeks: int = 13) -> dict[str, float]:
     since = monday_of(today) - dt.timedelta(weeks=weeks)
     rows = Sale.objects.filter(date__gte=since).values("channel__name").annotate(units=Sum("units"))
@@ -202,6 +266,8 @@ def load_operations_demo(*, today: dt.date) -> dict[str, int]:
         },
         actor=ceo,
     )
+
+    targets = _revenue_targets(today=today, ceo=ceo)
 
     start = this_week + dt.timedelta(weeks=3)
     summer_start = monday_of(dt.date(today.year + (1 if today.month > 5 else 0), 5, 4))
@@ -308,14 +374,20 @@ def load_operations_demo(*, today: dt.date) -> dict[str, int]:
         note="Approved before the peak: picking is the first bottleneck.",
         actor=ceo,
     )
-    return {"resources": len(resources), "capacity steps": steps, "spend plans": spend_rows, "proposals": len(created)}
+    return {
+        "resources": len(resources),
+        "capacity steps": steps,
+        "spend plans": spend_rows,
+        "revenue targets": targets,
+        "proposals": len(created),
+    }
 
 
 def delete_operations_data() -> None:
     """Delete every operations row and its history (for `seed_demo --reset`)."""
-    from .models import Budget, CapacityChange, InvestmentProposal, ResourceLoad, SpendPlan
+    from .models import Budget, CapacityChange, InvestmentProposal, ResourceLoad, RevenueTarget, SpendPlan
 
-    for model in (InvestmentProposal, CapacityChange, ResourceLoad, Resource, SpendPlan, Budget):
+    for model in (InvestmentProposal, CapacityChange, ResourceLoad, Resource, SpendPlan, Budget, RevenueTarget):
         model.objects.all().delete()
         model_history = getattr(model, "history", None)
         if model_history is not None:

@@ -2,7 +2,8 @@
 
 Relations are filtered by the same natural keys the API shows: a resource or channel by
 its name, a proposer by username. Weeks are any day of the week (read as its Monday) and
-months are `YYYY-MM` or any day of the month (read as its first day).
+months are `YYYY-MM` or any day of the month (read as its first day); a quarter's target is
+found by its year or by any day of the quarter.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from pipeline.models import Channel
 from sopdesk.weeks import first_of_month, monday_of
 
 from .choices import EffectKind, ProposalStatus, ResourceKind, Side, SpendCategory
-from .models import Budget, CapacityChange, InvestmentProposal, Resource, ResourceLoad, SpendPlan
+from .models import Budget, CapacityChange, InvestmentProposal, Resource, ResourceLoad, RevenueTarget, SpendPlan
+from .selectors import quarter_start
 
 
 class WeekField(forms.DateField):
@@ -49,6 +51,13 @@ class MonthField(forms.Field):
             except ValueError:
                 continue
         raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class YearFilter(filters.NumberFilter):
+    """A calendar year, a whole number."""
+
+    field_class = forms.IntegerField
 
 
 class WeekFilter(filters.Filter):
@@ -132,6 +141,19 @@ class BudgetFilterSet(filters.FilterSet):
 
     def covering(self, qs: QuerySet, name: str, value: dt.date | None) -> QuerySet:
         return qs.filter(start_month__lte=value, end_month__gte=value) if value else qs
+
+
+class RevenueTargetFilterSet(filters.FilterSet):
+    year = YearFilter(field_name="quarter_start", lookup_expr="year", min_value=1900, max_value=2999, label="Year")
+    date = filters.DateFilter(method="holding", label="The target of the quarter that holds this day")
+    ordering = filters.OrderingFilter(fields=("quarter_start", "amount"))
+
+    class Meta:
+        model = RevenueTarget
+        fields = ["year", "date"]
+
+    def holding(self, qs: QuerySet, name: str, value: dt.date | None) -> QuerySet:
+        return qs.filter(quarter_start=quarter_start(value)) if value else qs
 
 
 class ProposalFilterSet(filters.FilterSet):

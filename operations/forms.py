@@ -14,7 +14,7 @@ from django import forms
 from pipeline.models import Channel
 
 from .choices import EffectKind, Side
-from .models import Budget, InvestmentProposal, Resource, ResourceLoad, SpendPlan
+from .models import Budget, InvestmentProposal, Resource, ResourceLoad, RevenueTarget, SpendPlan
 from .services import DECISIONS
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -122,6 +122,24 @@ class BudgetForm(ServiceModelForm):
     class Meta:
         model = Budget
         fields = ["name", "start_month", "end_month", "amount"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _not_negative(self, "amount")
+
+
+class RevenueTargetForm(ServiceModelForm):
+    quarter_start = forms.DateField(
+        label="Quarter",
+        widget=DATE_INPUT,
+        help_text="Its first day (1 Jan, 1 Apr, 1 Jul, 1 Oct); any day in the quarter is moved to it.",
+    )
+
+    class Meta:
+        model = RevenueTarget
+        fields = ["quarter_start", "amount", "note"]
+        labels = {"amount": "Revenue target"}
+        help_texts = {"amount": "What the company aims to sell in the quarter."}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

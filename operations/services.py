@@ -2,7 +2,8 @@
 
 Rules of the role table live here too, so that every door enforces them alike:
 operations writes resources, capacity and spend; a proposal is written only by its
-proposer, on their own side, until it is decided; only the CEO decides and sets budgets.
+proposer, on their own side, until it is decided; only the CEO decides, sets budgets and
+sets revenue targets.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from sopdesk.roles import CEO, OPERATIONS, SALES, role_of
@@ -24,7 +25,8 @@ from sopdesk.services import save_validated as _save
 from sopdesk.weeks import first_of_month, monday_of
 
 from .choices import EffectKind, ProposalStatus, Side
-from .models import Budget, CapacityChange, InvestmentProposal, Resource, ResourceLoad, SpendPlan
+from .models import Budget, CapacityChange, InvestmentProposal, Resource, ResourceLoad, RevenueTarget, SpendPlan
+from .selectors import quarter_start
 
 TWO_PLACES = Decimal("0.01")
 ROLE_SIDE = {SALES: Side.SALES, OPERATIONS: Side.OPERATIONS}
@@ -234,6 +236,72 @@ def budget_update(*, budget: Budget, data: dict[str, Any], actor: AbstractBaseUs
     # Check the period as it will be stored, when only one of its ends changes.
     _assign(budget, _check_budget({"start_month": budget.start_month, "end_month": budget.end_month, **data}))
     return _save(budget, actor=actor)
+
+
+# --- revenue targets -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetEntry:
+    """A saved revenue target, and whether its date was moved to the first day of its quarter."""
+
+    target: RevenueTarget
+    moved_to_quarter_start: bool
+
+    @property
+    def notice(self) -> str:
+        """What to tell the user when the date was moved to its quarter's first day."""
+        if not self.moved_to_quarter_start:
+            return ""
+        first_day = self.target.quarter_start
+        return f"The date was moved to the first day of its quarter, {first_day:%a %d %b %Y} ({self.target})."
+
+
+def _quarter_taken(target: RevenueTarget) -> bool:
+    return RevenueTarget.objects.filter(quarter_start=target.quarter_start).exclude(pk=target.pk).exists()
+
+
+def _save_target(target: RevenueTarget, *, given: dt.date | None, actor: AbstractBaseUser | None) -> TargetEntry:
+    """Check and save a target whose quarter_start is already its quarter's first day."""
+    errors: dict[str, list[str]] = {}
+    _non_negative(errors, {"amount": target.amount}, "amount")
+    if target.quarter_start is None:
+        errors["quarter_start"] = ["Give the quarter: its first day, or any day in it."]
+    elif _quarter_taken(target):
+        errors["quarter_start"] = [f"{target} already has a target; change that one instead."]
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():  # a savepoint: a target saved at the same moment is a 400, not a 500
+            _save(target, actor=actor)
+    except IntegrityError as exc:
+        raise ValidationError({"quarter_start": [f"{target} already has a target; change that one instead."]}) from exc
+    return TargetEntry(target=target, moved_to_quarter_start=given is not None and given != target.quarter_start)
+
+
+@transaction.atomic
+def revenue_target_create(*, data: dict[str, Any], actor: AbstractBaseUser | None = None) -> TargetEntry:
+    """Set what the company aims to sell in a calendar quarter (one target per quarter).
+
+    A date inside the quarter is moved to the quarter's first day and the result says so,
+    as a capacity step's week is moved to its Monday.
+    """
+    _require_ceo(actor, "set revenue targets")
+    given = data.get("quarter_start")
+    target = RevenueTarget()
+    _assign(target, {**data, "quarter_start": quarter_start(given) if given else None})
+    return _save_target(target, given=given, actor=actor)
+
+
+@transaction.atomic
+def revenue_target_update(
+    *, target: RevenueTarget, data: dict[str, Any], actor: AbstractBaseUser | None = None
+) -> TargetEntry:
+    """Change a target; a new date is moved to its quarter's first day like on entry."""
+    _require_ceo(actor, "set revenue targets")
+    given = data.get("quarter_start", target.quarter_start)
+    _assign(target, {**data, "quarter_start": quarter_start(given) if given else None})
+    return _save_target(target, given=given, actor=actor)
 
 
 # --- investment proposals ----------------------------------------------------------------------

@@ -15,7 +15,15 @@ from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from operations.models import Budget, CapacityChange, InvestmentProposal, Resource, ResourceLoad, SpendPlan
+from operations.models import (
+    Budget,
+    CapacityChange,
+    InvestmentProposal,
+    Resource,
+    ResourceLoad,
+    RevenueTarget,
+    SpendPlan,
+)
 from pipeline.models import Channel
 
 
@@ -131,6 +139,29 @@ class BudgetSerializer(serializers.ModelSerializer):
             "start_month": {"help_text": "Any day of the first month; stored as its first day."},
             "end_month": {"help_text": "Any day of the last month (inclusive); on or after start_month."},
         }
+
+
+class RevenueTargetSerializer(serializers.ModelSerializer):
+    notice = serializers.SerializerMethodField(
+        help_text="On a write: what was adjusted (the date moved to its quarter's first day); else empty."
+    )
+
+    class Meta:
+        model = RevenueTarget
+        fields = ["id", "quarter_start", "amount", "note", "notice"]
+        read_only_fields = ["id", "notice"]
+        extra_kwargs = {
+            # The service moves the date to its quarter's first day and then checks that the
+            # quarter has no target yet, with a message that names the quarter.
+            "quarter_start": {
+                "validators": [],
+                "help_text": "Any day of the quarter; stored as its first day (the response says so).",
+            },
+            "amount": {"help_text": "What the company aims to sell in the quarter; 0 or more."},
+        }
+
+    def get_notice(self, target: RevenueTarget) -> str:
+        return str(self.context.get("notice", ""))
 
 
 # --- investment proposals ------------------------------------------------------------------------

@@ -14,6 +14,7 @@ router.register("resource-loads", views.ResourceLoadViewSet, basename="resourcel
 router.register("capacity-changes", views.CapacityChangeViewSet, basename="capacitychange")
 router.register("spend-plans", views.SpendPlanViewSet, basename="spendplan")
 router.register("budgets", views.BudgetViewSet, basename="budget")
+router.register("targets", views.RevenueTargetViewSet, basename="revenuetarget")
 router.register("proposals", views.ProposalViewSet, basename="proposal")
 
 urlpatterns = [path("", include(router.urls))]

@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from operations import filtersets, selectors, services
-from operations.models import InvestmentProposal
+from operations.models import InvestmentProposal, RevenueTarget
 from sopdesk.api import VALIDATION_ERROR, crud_schema
 
 from . import serializers
@@ -154,6 +154,27 @@ class BudgetViewSet(ServiceModelViewSet):
 
     def update_row(self, *, instance: Any, data: dict[str, Any], actor: Any) -> models.Model:
         return services.budget_update(budget=instance, data=data, actor=actor)
+
+
+@crud_schema(serializers.RevenueTargetSerializer)
+class RevenueTargetViewSet(ServiceModelViewSet):
+    """The CEO's revenue target per calendar quarter: one per quarter, stored on its first day."""
+
+    queryset = RevenueTarget.objects.all()
+    serializer_class = serializers.RevenueTargetSerializer
+    filterset_class = filtersets.RevenueTargetFilterSet
+
+    def perform_create(self, serializer: drf_serializers.BaseSerializer) -> None:
+        entry = services.revenue_target_create(data=dict(serializer.validated_data), actor=self.request.user)
+        serializer.instance = entry.target
+        serializer.context["notice"] = entry.notice
+
+    def perform_update(self, serializer: drf_serializers.BaseSerializer) -> None:
+        entry = services.revenue_target_update(
+            target=serializer.instance, data=dict(serializer.validated_data), actor=self.request.user
+        )
+        serializer.instance = entry.target
+        serializer.context["notice"] = entry.notice
 
 
 class CanDecideProposals(permissions.BasePermission):

@@ -20,6 +20,7 @@ from .resources import (
     resource_load_set,
 )
 from .spend import budget_create, budget_edit, budget_list, spend_create, spend_edit, spend_list
+from .targets import target_create, target_edit, target_list
 
 __all__ = [
     "budget_create",
@@ -43,4 +44,7 @@ __all__ = [
     "spend_create",
     "spend_edit",
     "spend_list",
+    "target_create",
+    "target_edit",
+    "target_list",
 ]

@@ -1,4 +1,8 @@
-"""The COO's home page: the capacity grid, proposals in flight, spend against the budget."""
+"""The COO's home page: the capacity grid, proposals in flight, spend against the budget.
+
+The page itself is drawn by `dashboards.home_views.operations_home`, which adds the forecast's
+shortfalls and hiring plan (operations may not import forecasting); `home_context` builds the
+part that operations owns, and the old address sends people there."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect
 from django.utils import timezone
 
 from sopdesk.weeks import monday_of
@@ -55,6 +59,10 @@ class GridCell:
     step: bool
     past: bool
     current: bool
+    # Filled in from the current forecast run by the page that can read it.
+    load: float | None = None
+    shortfall: float = 0.0
+    revenue_at_risk: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,8 @@ def spend_figure(months: list[selectors.SpendMonth], *, currency: str) -> dict[s
                 "hovertemplate": f"%{{customdata}}<br>{label}: %{{y:,.0f}} {currency}<extra></extra>",
             }
         )
+    # With nothing planned Plotly would label a 0-1 axis "0, 0, 1, 1": give it a round scale.
+    empty_range = {} if any(any(trace["y"]) for trace in traces) else {"range": [0, 1000]}
     return {
         "data": traces,
         "layout": {
@@ -93,7 +103,7 @@ def spend_figure(months: list[selectors.SpendMonth], *, currency: str) -> dict[s
             "height": 260,
             "margin": {"l": 56, "r": 8, "t": 8, "b": 48},
             "legend": {"orientation": "h", "x": 0, "y": 1.12, "traceorder": "normal"},
-            "yaxis": {"tickformat": ",.0f", "title": {"text": currency}, "rangemode": "tozero"},
+            "yaxis": {"tickformat": ",.0f", "title": {"text": currency}, "rangemode": "tozero", **empty_range},
             "xaxis": {"type": "category", "tickangle": 0},
             "paper_bgcolor": "rgba(0,0,0,0)",
             "plot_bgcolor": "rgba(0,0,0,0)",
@@ -117,8 +127,8 @@ def _grid(today: dt.date) -> tuple[list[WeekColumn], list[GridLine]]:
     return columns, lines
 
 
-@permission_by_method(get=HOME_PERMISSIONS)
-def home(request: HttpRequest) -> HttpResponse:
+def home_context(request: HttpRequest) -> dict[str, Any]:
+    """What the home page shows of operations' own data: grid, proposals, budget, spend."""
     today = timezone.localdate()
     columns, lines = _grid(today)
     budget = selectors.current_budget(today=today)
@@ -134,4 +144,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "weeks_ahead": WEEKS_AHEAD,
         "weeks_behind": WEEKS_BEHIND,
     }
-    return render(request, "operations/home.html", context)
+    return context
+
+
+@permission_by_method(get=HOME_PERMISSIONS)
+def home(request: HttpRequest) -> HttpResponse:
+    """One operations home: the full page, with the forecast's shortfalls, lives in dashboards."""
+    return redirect("dashboards:operations-home")

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from sopdesk.roles import role_of
 
@@ -159,10 +160,16 @@ def proposal_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
     """The CEO approves, rejects or defers; a draft or a decided proposal is refused."""
     proposal = _proposal(pk)
+    # Back to where the decision was taken (the weekly review) when `next` is a safe local URL.
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = ""
     form = DecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose approve, reject or defer.")
-        return redirect(proposal)
+        return redirect(target or proposal)
     try:
         services.proposal_decide(
             proposal=proposal,
@@ -174,4 +181,4 @@ def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"“{proposal}” {proposal.get_status_display().lower()}.")
-    return redirect(proposal)
+    return redirect(target or proposal)

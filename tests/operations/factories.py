@@ -5,7 +5,15 @@ from decimal import Decimal
 
 import factory
 
-from operations.models import Budget, CapacityChange, InvestmentProposal, Resource, ResourceLoad, SpendPlan
+from operations.models import (
+    Budget,
+    CapacityChange,
+    InvestmentProposal,
+    Resource,
+    ResourceLoad,
+    RevenueTarget,
+    SpendPlan,
+)
 from tests.pipeline.factories import ChannelFactory, UserFactory
 
 
@@ -58,6 +66,17 @@ class BudgetFactory(factory.django.DjangoModelFactory):
     start_month = dt.date(2027, 1, 1)
     end_month = dt.date(2027, 12, 1)
     amount = Decimal("250000.00")
+
+
+class RevenueTargetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RevenueTarget
+        django_get_or_create = ("quarter_start",)
+
+    # One target per quarter: each row gets its own quarter, from Q1 2030 on.
+    quarter_start = factory.Sequence(lambda n: dt.date(2030 + n // 4, n % 4 * 3 + 1, 1))
+    amount = Decimal("1200000.00")
+    note = ""
 
 
 class ProposalFactory(factory.django.DjangoModelFactory):

@@ -20,6 +20,7 @@ from .factories import (
     ProposalFactory,
     ResourceFactory,
     ResourceLoadFactory,
+    RevenueTargetFactory,
     SpendPlanFactory,
 )
 from .test_api_support import url
@@ -57,6 +58,11 @@ def budgets(start: int, count: int) -> None:
         BudgetFactory(name=f"Budget {i}", start_month=dt.date(2030 + i, 1, 1), end_month=dt.date(2030 + i, 12, 1))
 
 
+def targets(start: int, count: int) -> None:
+    for i in range(start, start + count):
+        RevenueTargetFactory(quarter_start=dt.date(2030 + i // 4, i % 4 * 3 + 1, 1))
+
+
 def proposals(start: int, count: int) -> None:
     for i in range(start, start + count):
         if i % 2:
@@ -81,6 +87,7 @@ MAKERS: dict[str, Callable[[int, int], None]] = {
     "capacity-changes": capacity_changes,
     "spend-plans": spend_plans,
     "budgets": budgets,
+    "targets": targets,
     "proposals": proposals,
 }
 
@@ -182,6 +189,9 @@ def test_resources_and_load_rates_filter_by_channel_name(ceo, api_client_for):
         ("capacity-changes", {"week_from": "next tuesday"}, "week_from"),
         ("spend-plans", {"month_from": "2027-13"}, "month_from"),
         ("proposals", {"status": "approved-ish"}, "status"),
+        ("targets", {"year": "twenty"}, "year"),
+        ("targets", {"year": "2027.5"}, "year"),
+        ("targets", {"date": "2027-02-30"}, "date"),
     ],
 )
 def test_a_filter_value_that_makes_no_sense_is_a_400(route, params, field, ceo, api_client_for):

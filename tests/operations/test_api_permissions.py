@@ -1,12 +1,13 @@
 """Who may do what through the operations API: every endpoint × action × role.
 
 Operations writes resources, load rates, capacity and spend; the CEO sets budgets and
-decides proposals; sales and operations write their own proposals on their own side;
+revenue targets and decides proposals; sales and operations write their own proposals on their own side;
 everyone with a role reads everything; anonymous callers get 401/403 and nothing changes.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,15 @@ from typing import Any
 import pytest
 from django.db import models
 
-from operations.models import Budget, CapacityChange, InvestmentProposal, Resource, ResourceLoad, SpendPlan
+from operations.models import (
+    Budget,
+    CapacityChange,
+    InvestmentProposal,
+    Resource,
+    ResourceLoad,
+    RevenueTarget,
+    SpendPlan,
+)
 from sopdesk.roles import CEO, OPERATIONS, SALES
 from tests.pipeline.factories import ChannelFactory
 
@@ -24,6 +33,7 @@ from .factories import (
     ProposalFactory,
     ResourceFactory,
     ResourceLoadFactory,
+    RevenueTargetFactory,
     SpendPlanFactory,
 )
 from .test_api_support import (
@@ -92,6 +102,13 @@ ENDPOINTS: dict[str, Endpoint] = {
         lambda: BudgetFactory(),
         {"name": "2028 investment budget", "start_month": "2028-01-01", "end_month": "2028-12-01", "amount": "300000"},
         {"amount": "260000.00"},
+        frozenset({CEO}),
+    ),
+    "targets": Endpoint(
+        RevenueTarget,
+        lambda: RevenueTargetFactory(quarter_start=dt.date(2027, 1, 1)),
+        {"quarter_start": "2028-04-01", "amount": "1500000.00", "note": "10% over Q2 2027"},
+        {"amount": "1400000.00"},
         frozenset({CEO}),
     ),
 }

@@ -1,18 +1,35 @@
 """The rules behind the operations API: bad input is a 400 naming the field with nothing
-written, weeks land on their Monday and the response says so, headcount becomes capacity,
-clients cannot set what only the workflow sets, and a proposal keeps its whole history."""
+written, weeks land on their Monday and quarters on their first day and the response says so,
+one target per quarter, headcount becomes capacity, clients cannot set what only the workflow
+sets, and a proposal keeps its whole history."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from operations.models import Budget, CapacityChange, InvestmentProposal, Resource, ResourceLoad, SpendPlan
+from operations.models import (
+    Budget,
+    CapacityChange,
+    InvestmentProposal,
+    Resource,
+    ResourceLoad,
+    RevenueTarget,
+    SpendPlan,
+)
 from sopdesk.roles import CEO, OPERATIONS, SALES
 
-from .factories import BudgetFactory, CapacityChangeFactory, ProposalFactory, ResourceFactory, ResourceLoadFactory
+from .factories import (
+    BudgetFactory,
+    CapacityChangeFactory,
+    ProposalFactory,
+    ResourceFactory,
+    ResourceLoadFactory,
+    RevenueTargetFactory,
+)
 from .test_api_support import capacity_proposal_payload, demand_proposal_payload, make_refs, snapshot, url
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +39,7 @@ STEP = {"resource": "Picking", "effective_week": "2027-01-04", "weekly_capacity"
 SPEND = {"month": "2027-01-01", "category": "advertising", "side": "sales", "amount": "8000.00"}
 LOAD = {"resource": "Picking", "channel": "Online", "load_per_unit": "1.0"}
 BUDGET = {"name": "2028", "start_month": "2028-01-01", "end_month": "2028-12-01", "amount": "300000.00"}
+TARGET = {"quarter_start": "2027-01-01", "amount": "1250000.00", "note": "10% over Q1 2026"}
 
 
 def without(body: dict[str, Any], *keys: str) -> dict[str, Any]:
@@ -96,6 +114,10 @@ BAD_POSTS = [
     bad("negative spend", OPERATIONS, "spend-plans", {**SPEND, "amount": "-1"}, "amount", SpendPlan),
     bad("budget ends before it starts", CEO, "budgets", {**BUDGET, "end_month": "2027-12-01"}, "end_month", Budget),
     bad("negative budget", CEO, "budgets", {**BUDGET, "amount": "-1"}, "amount", Budget),
+    bad("negative target", CEO, "targets", {**TARGET, "amount": "-1"}, "amount", RevenueTarget),
+    bad("target without a quarter", CEO, "targets", without(TARGET, "quarter_start"), "quarter_start", RevenueTarget),
+    bad("target without an amount", CEO, "targets", without(TARGET, "amount"), "amount", RevenueTarget),
+    bad("target on no date", CEO, "targets", {**TARGET, "quarter_start": "2027-02-30"}, "quarter_start", RevenueTarget),
     bad(
         "negative one-off cost",
         OPERATIONS,
@@ -164,6 +186,7 @@ BAD_PATCHES = [
     ),
     bad("budget end moved before its start", CEO, "budgets", {"end_month": "2026-06-01"}, "end_month", Budget),
     bad("budget start moved after its end", CEO, "budgets", {"start_month": "2028-03-01"}, "end_month", Budget),
+    bad("target made negative", CEO, "targets", {"amount": "-0.01"}, "amount", RevenueTarget),
     bad(
         "proposal cost made negative",
         OPERATIONS,
@@ -193,6 +216,7 @@ MAKERS = {
     ResourceLoad: lambda user: ResourceLoadFactory(),
     CapacityChange: lambda user: CapacityChangeFactory(),
     Budget: lambda user: BudgetFactory(),
+    RevenueTarget: lambda user: RevenueTargetFactory(),
     InvestmentProposal: lambda user: ProposalFactory(proposer=user),
 }
 
@@ -323,3 +347,75 @@ def test_a_second_spend_line_for_the_same_month_category_and_side_is_refused(ope
     response = client.post(url("spend-plans"), {**SPEND, "month": "2027-01-15"}, format="json")
     assert response.status_code == 400, response.content
     assert SpendPlan.objects.count() == 1
+
+
+# --- revenue targets -----------------------------------------------------------------------------
+
+
+def test_a_date_inside_a_quarter_is_moved_to_its_first_day_and_the_response_says_so(ceo, api_client_for):
+    response = api_client_for(ceo).post(url("targets"), {**TARGET, "quarter_start": "2027-02-15"}, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["quarter_start"] == "2027-01-01"
+    assert body["notice"] == "The date was moved to the first day of its quarter, Fri 01 Jan 2027 (Q1 2027)."
+    assert RevenueTarget.objects.get().quarter_start.isoformat() == "2027-01-01"
+
+
+def test_a_quarters_first_day_is_kept_without_a_notice(ceo, api_client_for):
+    response = api_client_for(ceo).post(url("targets"), TARGET, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["quarter_start"] == "2027-01-01"
+    assert response.json()["notice"] == ""
+    assert response.json()["amount"] == "1250000.00"
+
+
+@pytest.mark.parametrize("day", ["2027-01-01", "2027-03-31"])
+def test_a_second_target_for_the_same_quarter_is_a_400_on_quarter_start(day, ceo, api_client_for):
+    RevenueTargetFactory(quarter_start=dt.date(2027, 1, 1), amount=Decimal("1000000"))
+    before = snapshot(RevenueTarget)
+    response = api_client_for(ceo).post(url("targets"), {**TARGET, "quarter_start": day}, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json() == {"quarter_start": ["Q1 2027 already has a target; change that one instead."]}
+    assert snapshot(RevenueTarget) == before
+
+
+def test_moving_a_target_into_a_quarter_that_has_one_is_a_400(ceo, api_client_for):
+    RevenueTargetFactory(quarter_start=dt.date(2027, 4, 1))
+    target = RevenueTargetFactory(quarter_start=dt.date(2027, 7, 1))
+    before = snapshot(RevenueTarget)
+    response = api_client_for(ceo).patch(url("targets", target.pk), {"quarter_start": "2027-05-20"}, format="json")
+    assert response.status_code == 400, response.content
+    assert "Q2 2027 already has a target" in response.json()["quarter_start"][0]
+    assert snapshot(RevenueTarget) == before
+
+
+def test_moving_a_target_to_a_day_lands_on_its_quarters_first_day(ceo, api_client_for):
+    target = RevenueTargetFactory(quarter_start=dt.date(2027, 1, 1))
+    client = api_client_for(ceo)
+    moved = client.patch(url("targets", target.pk), {"quarter_start": "2027-11-30"}, format="json")
+    assert moved.status_code == 200, moved.content
+    assert moved.json()["quarter_start"] == "2027-10-01"
+    assert "first day of its quarter" in moved.json()["notice"]
+    # Changing only the amount keeps the quarter and says nothing about it.
+    changed = client.patch(url("targets", target.pk), {"amount": "900000"}, format="json")
+    assert changed.status_code == 200, changed.content
+    assert (changed.json()["quarter_start"], changed.json()["notice"]) == ("2027-10-01", "")
+    # A target may be saved again on its own quarter: that is not a duplicate.
+    again = client.put(url("targets", target.pk), {**TARGET, "quarter_start": "2027-10-01"}, format="json")
+    assert again.status_code == 200, again.content
+
+
+def test_targets_filter_by_year_and_by_a_day_of_their_quarter(sales, api_client_for):
+    for quarter in (dt.date(2026, 10, 1), dt.date(2027, 1, 1), dt.date(2027, 4, 1), dt.date(2028, 1, 1)):
+        RevenueTargetFactory(quarter_start=quarter)
+    client = api_client_for(sales)
+
+    def quarters(params: dict[str, Any]) -> list[str]:
+        response = client.get(url("targets"), params)
+        assert response.status_code == 200, response.content
+        return [row["quarter_start"] for row in response.json()["results"]]
+
+    assert quarters({"year": 2027}) == ["2027-04-01", "2027-01-01"]  # newest first
+    assert quarters({"year": 2027, "ordering": "quarter_start"}) == ["2027-01-01", "2027-04-01"]
+    assert quarters({"date": "2027-05-20"}) == ["2027-04-01"]
+    assert quarters({"date": "2027-07-01"}) == []

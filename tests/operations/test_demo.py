@@ -1,4 +1,5 @@
-"""The demo company's operations side: believable resources, capacity, spend and proposals."""
+"""The demo company's operations side: believable resources, capacity, spend, revenue targets
+and proposals."""
 
 import datetime as dt
 from decimal import Decimal
@@ -8,8 +9,16 @@ from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Sum
 
-from operations.models import Budget, CapacityChange, InvestmentProposal, Resource, ResourceLoad, SpendPlan
-from operations.selectors import capacity_at
+from operations.models import (
+    Budget,
+    CapacityChange,
+    InvestmentProposal,
+    Resource,
+    ResourceLoad,
+    RevenueTarget,
+    SpendPlan,
+)
+from operations.selectors import capacity_at, revenue_target_for
 from pipeline.models import Opportunity, Sale
 from sopdesk.roles import sync_roles
 
@@ -75,8 +84,39 @@ def test_budget_spend_plans_and_proposals_from_both_sides(demo):
     assert all(p.one_off_cost + p.monthly_cost > Decimal("0") for p in proposals)
 
 
+# TODAY is in Q4 2026: the last four quarters, this one and the next two.
+TARGET_QUARTERS = [
+    dt.date(2025, 10, 1),
+    dt.date(2026, 1, 1),
+    dt.date(2026, 4, 1),
+    dt.date(2026, 7, 1),
+    dt.date(2026, 10, 1),
+    dt.date(2027, 1, 1),
+    dt.date(2027, 4, 1),
+]
+
+
+def test_the_ceo_set_revenue_targets_10_percent_over_the_same_quarter_last_year(demo):
+    targets = list(RevenueTarget.objects.order_by("quarter_start"))
+    assert [t.quarter_start for t in targets] == TARGET_QUARTERS
+    assert revenue_target_for(day=TODAY) == targets[4]  # the weekly review finds this quarter's
+    for target in targets:
+        start = target.quarter_start.replace(year=target.quarter_start.year - 1)
+        end = dt.date(start.year + start.month // 10, (start.month + 2) % 12 + 1, 1)
+        last_year = Sale.objects.filter(date__gte=start, date__lt=end).aggregate(r=Sum("revenue"))["r"]
+        assert last_year, target  # the demo's sales reach back far enough for every target
+        assert target.amount % 5000 == 0
+        assert abs(target.amount - last_year * Decimal("1.1")) <= 2500, (target, target.amount, last_year)
+        assert target.note == "10% over the same quarter last year"
+        assert target.history.get().history_user.username == "ceo"
+    # The targets grow with the company: each is above the one of the same quarter a year before.
+    for earlier, later in zip(targets, targets[4:], strict=False):
+        assert later.amount > earlier.amount, (earlier, later)
+
+
 def test_reset_replaces_the_whole_demo_company(demo):
     call_command("seed_demo", today=TODAY.isoformat(), password="demo-password-1", reset=True, stdout=None)
     assert Resource.objects.count() == 6
     assert InvestmentProposal.objects.count() == 5
+    assert RevenueTarget.objects.count() == len(TARGET_QUARTERS)
     assert Opportunity.objects.exists()

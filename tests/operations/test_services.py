@@ -1,4 +1,5 @@
-"""The operations write rules: capacity steps, headcount, spend, budgets and proposals."""
+"""The operations write rules: capacity steps, headcount, spend, budgets, revenue targets and
+proposals."""
 
 import datetime as dt
 from decimal import Decimal
@@ -7,10 +8,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from operations import services
-from operations.models import Budget, CapacityChange, InvestmentProposal, ResourceLoad
+from operations.models import Budget, CapacityChange, InvestmentProposal, ResourceLoad, RevenueTarget
 from tests.pipeline.factories import ChannelFactory
 
-from .factories import ProposalFactory, ResourceFactory
+from .factories import ProposalFactory, ResourceFactory, RevenueTargetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -214,6 +215,85 @@ def test_only_the_ceo_sets_budgets(ceo, operations):
     with pytest.raises(ValidationError):
         services.budget_update(budget=budget, data={"amount": Decimal("-1")}, actor=ceo)
     assert Budget.objects.get().amount == Decimal("200000")
+
+
+def test_only_the_ceo_sets_revenue_targets(ceo, sales, operations):
+    data = {"quarter_start": dt.date(2027, 1, 1), "amount": Decimal("1200000")}
+    for someone in (sales, operations):
+        with pytest.raises(PermissionDenied):
+            services.revenue_target_create(data=data, actor=someone)
+    entry = services.revenue_target_create(data=data, actor=ceo)
+    with pytest.raises(PermissionDenied):
+        services.revenue_target_update(target=entry.target, data={"amount": Decimal("1")}, actor=operations)
+    assert RevenueTarget.objects.get().amount == Decimal("1200000")
+    assert entry.target.history.get().history_user == ceo
+
+
+@pytest.mark.parametrize(
+    ("day", "first_day"),
+    [
+        (dt.date(2027, 2, 15), dt.date(2027, 1, 1)),
+        (dt.date(2027, 6, 30), dt.date(2027, 4, 1)),
+        (dt.date(2027, 7, 2), dt.date(2027, 7, 1)),
+        (dt.date(2027, 12, 31), dt.date(2027, 10, 1)),
+    ],
+)
+def test_a_day_inside_a_quarter_moves_to_its_first_day_and_says_so(ceo, day, first_day):
+    entry = services.revenue_target_create(data={"quarter_start": day, "amount": Decimal("1000000")}, actor=ceo)
+    assert entry.target.quarter_start == first_day
+    assert entry.moved_to_quarter_start
+    assert (
+        entry.notice == f"The date was moved to the first day of its quarter, {first_day:%a %d %b %Y} ({entry.target})."
+    )
+
+
+def test_a_quarters_first_day_is_kept_without_a_notice(ceo):
+    entry = services.revenue_target_create(
+        data={"quarter_start": dt.date(2027, 4, 1), "amount": Decimal("0"), "note": "Launch quarter"}, actor=ceo
+    )
+    assert (entry.target.quarter_start, entry.moved_to_quarter_start, entry.notice) == (dt.date(2027, 4, 1), False, "")
+    assert str(entry.target) == "Q2 2027"
+
+
+def test_a_negative_target_and_a_missing_quarter_are_field_errors(ceo):
+    with pytest.raises(ValidationError) as excinfo:
+        services.revenue_target_create(data={"quarter_start": None, "amount": Decimal("-1")}, actor=ceo)
+    assert excinfo.value.message_dict == {
+        "amount": ["This cannot be negative."],
+        "quarter_start": ["Give the quarter: its first day, or any day in it."],
+    }
+    target = RevenueTargetFactory(quarter_start=dt.date(2027, 1, 1), amount=Decimal("5"))
+    with pytest.raises(ValidationError) as excinfo:
+        services.revenue_target_update(target=target, data={"amount": Decimal("-5")}, actor=ceo)
+    assert list(excinfo.value.message_dict) == ["amount"]
+    assert RevenueTarget.objects.get().amount == Decimal("5")
+
+
+def test_one_target_per_quarter_whatever_day_of_it_is_given(ceo):
+    first = services.revenue_target_create(
+        data={"quarter_start": dt.date(2027, 1, 1), "amount": Decimal("1")}, actor=ceo
+    ).target
+    with pytest.raises(ValidationError) as excinfo:
+        services.revenue_target_create(data={"quarter_start": dt.date(2027, 3, 9), "amount": Decimal("2")}, actor=ceo)
+    assert excinfo.value.message_dict == {"quarter_start": ["Q1 2027 already has a target; change that one instead."]}
+    other = RevenueTargetFactory(quarter_start=dt.date(2027, 4, 1))
+    with pytest.raises(ValidationError) as excinfo:
+        services.revenue_target_update(target=other, data={"quarter_start": dt.date(2027, 2, 1)}, actor=ceo)
+    assert list(excinfo.value.message_dict) == ["quarter_start"]
+    # Saving a target on its own quarter again is no duplicate.
+    services.revenue_target_update(target=first, data={"quarter_start": dt.date(2027, 1, 1)}, actor=ceo)
+    assert RevenueTarget.objects.count() == 2
+
+
+def test_a_target_saved_for_the_same_quarter_at_the_same_moment_is_a_field_error(ceo, monkeypatch):
+    """The check finds no target, then another request stores one first: a 400, not a 500."""
+    RevenueTargetFactory(quarter_start=dt.date(2027, 1, 1), amount=Decimal("7"))  # the other request's
+    monkeypatch.setattr(services, "_quarter_taken", lambda target: False)  # not there yet when checked
+    monkeypatch.setattr(services, "_save", lambda instance, *, actor: instance.save())  # the index decides
+    with pytest.raises(ValidationError) as excinfo:
+        services.revenue_target_create(data={"quarter_start": dt.date(2027, 1, 1), "amount": Decimal("1")}, actor=ceo)
+    assert excinfo.value.message_dict == {"quarter_start": ["Q1 2027 already has a target; change that one instead."]}
+    assert list(RevenueTarget.objects.values_list("amount", flat=True)) == [Decimal("7")]
 
 
 def test_spend_plans_land_on_the_first_of_the_month_and_refuse_negative_amounts(operations):

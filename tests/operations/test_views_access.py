@@ -13,7 +13,16 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from operations.models import Budget, CapacityChange, InvestmentProposal, Resource, ResourceLoad, SpendPlan
+from operations.models import (
+    Budget,
+    CapacityChange,
+    InvestmentProposal,
+    Resource,
+    ResourceLoad,
+    RevenueTarget,
+    SpendPlan,
+)
+from operations.selectors import quarter_start
 from sopdesk.roles import CEO, OPERATIONS, SALES
 from sopdesk.weeks import monday_of
 from tests.pipeline.factories import ChannelFactory
@@ -24,6 +33,7 @@ from .factories import (
     ProposalFactory,
     ResourceFactory,
     ResourceLoadFactory,
+    RevenueTargetFactory,
     SpendPlanFactory,
 )
 
@@ -40,10 +50,16 @@ class World:
     load: ResourceLoad
     spend: SpendPlan
     budget: Budget
+    target: RevenueTarget
     ops_draft: InvestmentProposal
     sales_draft: InvestmentProposal
     proposed: InvestmentProposal
     channel: Any
+
+
+def _quarters_ahead(day: dt.date, quarters: int) -> dt.date:
+    index = day.year * 4 + (day.month - 1) // 3 + quarters
+    return dt.date(index // 4, index % 4 * 3 + 1, 1)
 
 
 def _months_ahead(day: dt.date, months: int) -> dt.date:
@@ -52,7 +68,8 @@ def _months_ahead(day: dt.date, months: int) -> dt.date:
 
 
 def make_world(users: dict[str, Any], *, size: int = 1, start: int = 0) -> World:
-    """Create `size` of everything: resources with steps and loads, spend lines, proposals.
+    """Create `size` of everything: resources with steps and loads, spend lines, proposals,
+    revenue targets (one a quarter, from this quarter on).
 
     Call again with `start` past the first call's size to grow the same world.
     """
@@ -73,6 +90,9 @@ def make_world(users: dict[str, Any], *, size: int = 1, start: int = 0) -> World
         load = ResourceLoadFactory(resource=resource, channel=online)
         ResourceLoadFactory(resource=resource, channel=retail, load_per_unit=Decimal("0.5"))
         month = _months_ahead(today, i)
+        target = RevenueTargetFactory(
+            quarter_start=_quarters_ahead(quarter_start(today), i), amount=Decimal(1_000_000 + i), note=f"Target {i}"
+        )
         spend = SpendPlanFactory(month=month, category="advertising", side="sales", amount=Decimal(1000 + i))
         SpendPlanFactory(month=month, category="delivery", side="operations", amount=Decimal(3000 + i))
         ops_draft = ProposalFactory(
@@ -104,6 +124,7 @@ def make_world(users: dict[str, Any], *, size: int = 1, start: int = 0) -> World
                 resource=resource,
                 load=load,
                 spend=spend,
+                target=target,
                 ops_draft=ops_draft,
                 sales_draft=sales_draft,
                 proposed=proposed,
@@ -124,7 +145,7 @@ def world(users_by_role) -> World:
 EVERYONE = {CEO, SALES, OPERATIONS}
 
 PAGES: list[tuple[str, Callable[[World], str], set[str]]] = [
-    ("home", lambda w: reverse("operations:home"), EVERYONE),
+    # operations:home only sends people to the dashboards' operations home: see test_views_pages.
     ("resource-list", lambda w: reverse("operations:resource-list"), EVERYONE),
     ("resource-detail", lambda w: w.resource.get_absolute_url(), EVERYONE),
     ("resource-create", lambda w: reverse("operations:resource-create"), {OPERATIONS}),
@@ -136,6 +157,9 @@ PAGES: list[tuple[str, Callable[[World], str], set[str]]] = [
     ("budget-list", lambda w: reverse("operations:budget-list"), EVERYONE),
     ("budget-create", lambda w: reverse("operations:budget-create"), {CEO}),
     ("budget-edit", lambda w: reverse("operations:budget-edit", args=[w.budget.pk]), {CEO}),
+    ("target-list", lambda w: reverse("operations:target-list"), EVERYONE),
+    ("target-create", lambda w: reverse("operations:target-create"), {CEO}),
+    ("target-edit", lambda w: reverse("operations:target-edit", args=[w.target.pk]), {CEO}),
     ("proposal-list", lambda w: reverse("operations:proposal-list"), EVERYONE),
     ("proposal-detail", lambda w: w.proposed.get_absolute_url(), EVERYONE),
     ("proposal-create", lambda w: reverse("operations:proposal-create"), {SALES, OPERATIONS}),
@@ -265,6 +289,20 @@ WRITES: list[tuple[str, Callable[[World], str], Callable[[World], dict], set[str
         lambda w: {"name": "Budget", "start_month": "2026-01", "end_month": "2026-12", "amount": "1"},
         {CEO},
         lambda w: Budget.objects.get(pk=w.budget.pk).amount,
+    ),
+    (
+        "target-create",
+        lambda w: reverse("operations:target-create"),
+        lambda w: {"quarter_start": "2031-04-01", "amount": "1500000", "note": "Stretch"},
+        {CEO},
+        lambda w: RevenueTarget.objects.count(),
+    ),
+    (
+        "target-edit",
+        lambda w: reverse("operations:target-edit", args=[w.target.pk]),
+        lambda w: {"quarter_start": w.target.quarter_start.isoformat(), "amount": "1", "note": ""},
+        {CEO},
+        lambda w: RevenueTarget.objects.get(pk=w.target.pk).amount,
     ),
     (
         "proposal-create",

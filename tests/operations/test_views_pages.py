@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from operations.models import InvestmentProposal, Resource
-from sopdesk.roles import CEO, OPERATIONS
+from sopdesk.roles import CEO, OPERATIONS, SALES
 from sopdesk.weeks import monday_of
 
 from .factories import CapacityChangeFactory, ProposalFactory, ResourceFactory
@@ -22,9 +22,13 @@ from .test_views_access import make_world
 
 pytestmark = pytest.mark.django_db
 
+# The operations home is drawn by dashboards (it shows the forecast's shortfalls too);
+# operations:home sends people there.
+HOME = "dashboards:operations-home"
+
 
 def _home(client) -> str:
-    response = client.get(reverse("operations:home"))
+    response = client.get(reverse(HOME))
     assert response.status_code == 200
     return response.content.decode()
 
@@ -34,7 +38,7 @@ def test_the_grid_shows_26_weeks_ahead_and_8_behind_with_week_headers(operations
     resource = ResourceFactory(name="Warehouse picking", capacity_unit="cases picked")
     CapacityChangeFactory(resource=resource, effective_week=this_week - dt.timedelta(weeks=3), weekly_capacity=12500)
     CapacityChangeFactory(resource=resource, effective_week=this_week + dt.timedelta(weeks=5), weekly_capacity=14000)
-    response = client_for(operations).get(reverse("operations:home"))
+    response = client_for(operations).get(reverse(HOME))
     columns = response.context["columns"]
     assert len(columns) == 34
     assert columns[0].week == this_week - dt.timedelta(weeks=8)
@@ -63,7 +67,7 @@ def test_the_home_page_lists_proposals_in_flight_only(operations, sales, client_
     ProposalFactory(title="A draft idea", proposer=operations, resource=resource, status="draft")
     ProposalFactory(title="Already approved", proposer=operations, resource=resource, status="approved")
     ProposalFactory(title="Turned down", proposer=operations, resource=resource, status="rejected")
-    response = client_for(operations).get(reverse("operations:home"))
+    response = client_for(operations).get(reverse(HOME))
     titles = [proposal.title for proposal, _ in response.context["in_flight"]]
     assert sorted(titles) == ["A draft idea", "Two more packers"]
     page = response.content.decode()
@@ -83,7 +87,7 @@ def test_the_home_page_shows_spend_against_the_current_budget_and_a_stacked_char
         monthly_cost=Decimal("0"),
         start_week=monday_of(timezone.localdate()),
     )
-    response = client_for(users[CEO]).get(reverse("operations:home"))
+    response = client_for(users[CEO]).get(reverse(HOME))
     status = response.context["budget"]
     assert status.budget == world.budget
     assert status.planned_spend == Decimal("4000")  # this month's two lines
@@ -109,7 +113,7 @@ def test_the_home_page_says_so_when_no_budget_covers_this_month(ceo, client_for)
 def test_the_pages_carry_no_inline_script_or_event_handler(world_and_users, client_for):
     world, users = world_and_users
     urls = [
-        reverse("operations:home"),
+        reverse(HOME),
         reverse("operations:resource-list"),
         world.resource.get_absolute_url(),
         reverse("operations:spend-list"),
@@ -131,7 +135,7 @@ def test_the_pages_carry_no_inline_script_or_event_handler(world_and_users, clie
 @pytest.mark.parametrize(
     ("name", "empty_text"),
     [
-        ("operations:home", "No resources yet"),
+        ("dashboards:operations-home", "No resources yet"),
         ("operations:resource-list", "No resources yet"),
         ("operations:spend-list", "No spend planned in"),
         ("operations:budget-list", "No budget yet"),
@@ -209,7 +213,7 @@ def world_and_users(users_by_role):
 
 
 PAGES = [
-    ("home", lambda w: reverse("operations:home")),
+    ("home", lambda w: reverse(HOME)),
     ("resource-list", lambda w: reverse("operations:resource-list")),
     ("resource-detail", lambda w: w.resource.get_absolute_url()),
     ("spend-list", lambda w: reverse("operations:spend-list") + f"?year={w.spend.month.year}"),
@@ -238,3 +242,12 @@ def test_a_page_runs_as_many_queries_for_five_times_the_data(users_by_role, clie
     assert InvestmentProposal.objects.count() == 40
     big_count = _queries(client, url(small))
     assert big_count == small_count, f"{name}: {small_count} queries with small data, {big_count} with 5x"
+
+
+def test_the_old_operations_address_sends_people_to_the_one_home_page(users_by_role, client_for):
+    for role in (CEO, SALES, OPERATIONS):
+        response = client_for(users_by_role[role]).get(reverse("operations:home"))
+        assert response.status_code == 302
+        assert response["Location"] == reverse(HOME)
+        assert reverse(HOME) != reverse("operations:home")
+    assert client_for(None).get(reverse("operations:home"))["Location"].startswith(reverse("login"))
