@@ -1,18 +1,24 @@
 """Step 3: how often deals really win, by stage, lead source and owner, shrunk toward a prior.
 
-Stage: the deals that passed through a stage (entered it, per the stage history, or sit in it
-now) and closed before `as_of`; observed rate = wins / n. With a Beta prior worth `k` deals
+The unit everywhere is a stage passage: a closed deal counts once for each open stage it
+entered (per the stage history, first entry), as won if the deal was won. Only deals that
+closed strictly before `as_of` count: nothing after `as_of` is used.
+
+Stage: observed rate = wins / passages of the stage. With a Beta prior worth `k` passages
 centred on the stage default p0, the calibrated probability is the posterior mean
 (wins + k p0) / (n + k): the default with no history, the observed rate as n grows.
 
-Source and owner: multiplicative adjustments (not separate probabilities), so they can be
-stacked on the stage probability: among the closed deals, r is the overall win rate, a
-source's (or owner's) rate is shrunk toward r with the same k, and its adjustment is
-shrunk / r. A deal's calibrated probability = stage probability x source adjustment x owner
-adjustment, clipped to [0, 1]. This treats source and owner as independent effects (a naive
-Bayes-style simplification: an owner who only works one source is adjusted twice for it).
-
-Nothing after `as_of` is used: a deal counts only if it closed strictly before `as_of`.
+Source and owner: factors that correct only what the stages do not explain. For the n
+passages of a source (owner), O = their wins and E = their stage-expected wins, the sum of
+each passage's stage observed rate; the factor is O / E shrunk toward 1 by a prior worth k
+passages: (O + k e) / (E + k e), with e = E / n. An owner who wins at the stages' rates gets
+exactly 1, whatever stages his deals reached (the old raw-rate factor credited an owner whose
+deals got further for the stages' work), and the owners' O and E add up to the same total.
+A deal's calibrated probability has the odds of its stage probability times the source and
+owner factors: p' = f p / (1 - p + f p), f = source x owner factor. On the odds p' stays in
+[0, 1] without clipping, and a factor moves a probability near 1 less than one near the middle.
+Source and owner are treated as independent (an owner who only works a strong source is
+credited for it twice).
 """
 
 from __future__ import annotations
@@ -43,67 +49,62 @@ class CalibrationTables:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """Closed deals and their stage passages, conformed once for many as-of dates."""
+    """The stage passages of the closed deals, conformed once for many as-of dates."""
 
-    closed: pd.DataFrame  # opportunity_id, owner_id, source_id, closed_on, is_won, stated_probability
-    passages: pd.DataFrame  # opportunity_id, stage_id, stated, closed_on, is_won (open stages only)
-    last: pd.DataFrame  # opportunity_id, stage_id, stated_probability: last open stage of each deal
+    # opportunity_id, owner_id, source_id, stage_id, stated (0-1), closed_on, is_won: one row per
+    # closed deal and open stage it entered (first entry), in the order the deal entered them
+    passages: pd.DataFrame
     priors: pd.Series  # stage default probability (0-1) of each open stage, in funnel order
-
-
-def _with_status(opportunities: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
-    flags = stages[["stage_id", "is_won", "is_lost"]]
-    out = opportunities.merge(flags, on="stage_id", how="left", validate="many_to_one")
-    out["is_won"] = out["is_won"].fillna(False).astype(bool)
-    out["is_lost"] = out["is_lost"].fillna(False).astype(bool)
-    return out
 
 
 def _prepare(opportunities: pd.DataFrame, stage_history: pd.DataFrame, stages: pd.DataFrame) -> _Prepared:
     stages = STAGES.conform(stages)
-    deals = _with_status(OPPORTUNITIES.conform(opportunities), stages)
+    deals = OPPORTUNITIES.conform(opportunities)
     history = STAGE_HISTORY.conform(stage_history)
     open_stages = stages[~(stages["is_won"] | stages["is_lost"])].sort_values("order", kind="stable")
     priors = (open_stages.set_index("stage_id")["default_probability_pct"] / 100.0).rename("prior")
-    closed = deals[deals["closed_on"].notna() & (deals["is_won"] | deals["is_lost"])]
-    # The current stage of an open deal counts as entered (at creation if the history is silent);
-    # a closed deal's stated probability now (100/0) is not a forecast, so it is not used.
-    current = deals[["opportunity_id", "stage_id", "created_on", "probability_pct"]].rename(
-        columns={"created_on": "entered_on"}
-    )
-    current = current[~deals["opportunity_id"].isin(closed["opportunity_id"])]
-    passages = pd.concat([history, current], ignore_index=True)
-    passages = passages[passages["stage_id"].isin(priors.index)]
+    won = set(stages.loc[stages["is_won"], "stage_id"])
+    lost = set(stages.loc[stages["is_lost"], "stage_id"])
+    closed = deals[deals["closed_on"].notna() & deals["stage_id"].isin(won | lost)]
+    closed = closed.assign(is_won=closed["stage_id"].isin(won))
+    # A closed deal's probability now (100/0) is not a forecast: only the history is used, and
+    # an unknown stated probability is the stage default.
+    passages = history[history["stage_id"].isin(priors.index)]
     passages = passages.sort_values(["opportunity_id", "entered_on"], kind="stable")
-    passages["stated"] = passages["probability_pct"].fillna(passages["stage_id"].map(priors) * 100.0) / 100.0
-    last = passages.groupby("opportunity_id", sort=False).tail(1)
-    last = last[["opportunity_id", "stage_id", "stated"]].rename(columns={"stated": "stated_probability"})
-    firsts = passages.drop_duplicates(["opportunity_id", "stage_id"], keep="first")
-    firsts = firsts.merge(closed[["opportunity_id", "closed_on", "is_won"]], on="opportunity_id", how="inner")
-    closed = closed[["opportunity_id", "owner_id", "source_id", "closed_on", "is_won"]].merge(
-        last[["opportunity_id", "stated_probability"]], on="opportunity_id", how="left"
+    passages = passages.drop_duplicates(["opportunity_id", "stage_id"], keep="first")
+    passages = passages.assign(
+        stated=passages["probability_pct"].fillna(passages["stage_id"].map(priors) * 100.0) / 100.0
     )
-    return _Prepared(
-        closed=closed.reset_index(drop=True),
-        passages=firsts[["opportunity_id", "stage_id", "stated", "closed_on", "is_won"]].reset_index(drop=True),
-        last=last.reset_index(drop=True),
-        priors=priors,
+    passages = passages[["opportunity_id", "stage_id", "stated"]].merge(
+        closed[["opportunity_id", "owner_id", "source_id", "closed_on", "is_won"]],
+        on="opportunity_id",
+        how="inner",
+        validate="many_to_one",
     )
+    columns = ["opportunity_id", "owner_id", "source_id", "stage_id", "stated", "closed_on", "is_won"]
+    return _Prepared(passages=passages[columns].reset_index(drop=True), priors=priors)
 
 
-def _counts(keys: pd.Series, won: pd.Series, stated: pd.Series, index: np.ndarray) -> tuple[np.ndarray, ...]:
-    """n, wins and the sum of stated probabilities per key of `index` (numpy, no groupby)."""
+def _sums(keys: pd.Series, index: np.ndarray, *values: pd.Series) -> tuple[np.ndarray, ...]:
+    """The count and the sum of each of `values` per key of `index` (numpy, no groupby)."""
     codes = pd.Index(index).get_indexer(keys.to_numpy())
     keep = codes >= 0
     codes, size = codes[keep], len(index)
     n = np.bincount(codes, minlength=size).astype(np.int64)
-    wins = np.bincount(codes, weights=won.to_numpy(dtype=np.float64)[keep], minlength=size).astype(np.int64)
-    stated_sum = np.bincount(codes, weights=stated.to_numpy(dtype=np.float64, na_value=0.0)[keep], minlength=size)
-    return n, wins, stated_sum
+    sums = [
+        np.bincount(codes, weights=v.to_numpy(dtype=np.float64, na_value=0.0)[keep], minlength=size) for v in values
+    ]
+    return (n, *sums)
 
 
 def _table(
-    dimension: str, keys: np.ndarray, n: np.ndarray, wins: np.ndarray, stated: np.ndarray, prior: np.ndarray, k: float
+    dimension: str,
+    keys: np.ndarray,
+    n: np.ndarray,
+    wins: np.ndarray,
+    stated: np.ndarray,
+    prior: np.ndarray,
+    k: float,
 ) -> pd.DataFrame:
     with np.errstate(all="ignore"):
         observed = np.where(n > 0, wins / np.maximum(n, 1), np.nan)
@@ -112,8 +113,8 @@ def _table(
         {
             "dimension": pd.Series([dimension] * len(keys), dtype="str"),
             "key_id": keys.astype(np.int64),
-            "n_deals": n,
-            "wins": wins,
+            "n_deals": n.astype(np.int64),
+            "wins": np.rint(wins).astype(np.int64),
             "stated_win_rate": stated.astype(np.float64),
             "observed_win_rate": observed.astype(np.float64),
             "prior_probability": prior.astype(np.float64),
@@ -123,35 +124,43 @@ def _table(
     )
 
 
-def _stage_table(prep: _Prepared, as_of: pd.Timestamp, k: float) -> pd.DataFrame:
-    seen = prep.passages[prep.passages["closed_on"] < as_of]
-    keys = prep.priors.index.to_numpy(dtype=np.int64)
-    prior = prep.priors.to_numpy(dtype=np.float64)
-    n, wins, stated_sum = _counts(seen["stage_id"], seen["is_won"], seen["stated"], keys)
+def _stage_table(seen: pd.DataFrame, priors: pd.Series, k: float) -> pd.DataFrame:
+    keys = priors.index.to_numpy(dtype=np.int64)
+    prior = priors.to_numpy(dtype=np.float64)
+    n, wins, stated_sum = _sums(seen["stage_id"], keys, seen["is_won"], seen["stated"])
     with np.errstate(all="ignore"):
         stated = np.where(n > 0, stated_sum / np.maximum(n, 1), prior)
     return _table("stage", keys, n, wins, stated, prior, k)
 
 
-def _factor_table(prep: _Prepared, column: str, dimension: str, as_of: pd.Timestamp, k: float) -> pd.DataFrame:
-    closed = prep.closed[(prep.closed["closed_on"] < as_of) & prep.closed[column].notna()]
-    all_closed = prep.closed[prep.closed["closed_on"] < as_of]
-    if all_closed.empty or closed.empty:
+def _factor_table(seen: pd.DataFrame, expected: pd.Series, column: str, dimension: str, k: float) -> pd.DataFrame:
+    """O/E factors of `column` (source_id or owner_id): `expected` is each passage's stage rate;
+    per key, prior = e = E / n, calibrated = (O + k e) / (n + k) and adjustment =
+    calibrated / e = (O + k e) / (E + k e) (1 when E = 0)."""
+    mask = seen[column].notna().to_numpy()
+    rows, expected = seen[mask], expected[mask]
+    if rows.empty:
         return CALIBRATION.empty()
-    overall = float(all_closed["is_won"].mean())
-    keys = np.unique(closed[column].to_numpy(dtype=np.int64))
-    n, wins, stated_sum = _counts(closed[column].astype("int64"), closed["is_won"], closed["stated_probability"], keys)
-    table = _table(dimension, keys, n, wins, stated_sum / np.maximum(n, 1), np.full(len(keys), overall), k)
-    if overall > 0:
-        table["adjustment"] = table["calibrated_probability"] / overall
+    keys = np.unique(rows[column].to_numpy(dtype=np.int64))
+    n, wins, expected_sum, stated_sum = _sums(
+        rows[column].astype("int64"), keys, rows["is_won"], expected, rows["stated"]
+    )
+    rate = expected_sum / n
+    table = _table(dimension, keys, n, wins, stated_sum / n, rate, k)
+    with np.errstate(all="ignore"):
+        table["adjustment"] = np.where(rate > 0, table["calibrated_probability"] / rate, 1.0)
     return table
 
 
 def _tables(prep: _Prepared, as_of: pd.Timestamp, k: float) -> CalibrationTables:
+    seen = prep.passages[prep.passages["closed_on"] < as_of]
+    stage = _stage_table(seen, prep.priors, k)
+    # the stage-expected win of each passage: its stage's observed win rate among these passages
+    expected = seen["stage_id"].map(stage.set_index("key_id")["observed_win_rate"]).astype("float64")
     return CalibrationTables(
-        stage=_stage_table(prep, as_of, k),
-        source=_factor_table(prep, "source_id", "source", as_of, k),
-        owner=_factor_table(prep, "owner_id", "owner", as_of, k),
+        stage=stage,
+        source=_factor_table(seen, expected, "source_id", "source", k),
+        owner=_factor_table(seen, expected, "owner_id", "owner", k),
     )
 
 
@@ -165,15 +174,28 @@ def calibrate(
 ) -> CalibrationTables:
     """CALIBRATION tables (stage, source, owner) learned from the deals closed before `as_of`.
 
-    opportunities: OPPORTUNITIES; stage_history: STAGE_HISTORY; stages: STAGES.
-    Stage rows: every open stage; a closed deal counts once for each open stage it entered
-    (history rows); stated_win_rate = mean stated probability on entering (the stage default
-    when unknown); calibrated = (wins + k p0) / (n + k) with p0 the stage default.
-    Source / owner rows: prior = the overall win rate r of those deals; calibrated =
-    (wins + k r) / (n + k); adjustment = calibrated / r (1 when r = 0); stated_win_rate =
-    mean stated probability at the deals' last open stage.
+    opportunities: OPPORTUNITIES; stage_history: STAGE_HISTORY; stages: STAGES. Every row
+    counts stage passages: a closed deal once per open stage it entered (history rows; a deal
+    without any counts nowhere): n_deals = passages, wins = passages of won deals,
+    stated_win_rate = mean probability stated on entering (the stage default when unknown).
+    Stage rows (every open stage): prior = the stage default p0, calibrated = (wins + k p0) /
+    (n + k), adjustment 1.
+    Source / owner rows: prior = e, the stage-expected win rate of those passages (the mean of
+    their stages' observed rates); calibrated = (wins + k e) / (n + k); adjustment =
+    calibrated / e, i.e. observed / stage-expected wins shrunk toward 1 (1 when e = 0). The
+    adjustment multiplies the odds of the stage probability (`deal_probabilities`).
     """
     return _tables(_prepare(opportunities, stage_history, stages), pd.Timestamp(as_of), prior_strength)
+
+
+def _scale_odds(p: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """The probability whose odds are `factor` x the odds of `p`: f p / (1 - p + f p), in
+    [0, 1] (p = 1 stays 1, p = 0 stays 0; a factor of 1 leaves p as it is)."""
+    p = np.clip(p, 0.0, 1.0)
+    num = factor * p
+    den = 1.0 - p + num
+    with np.errstate(all="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), p)
 
 
 def deal_probabilities(deals: pd.DataFrame, tables: CalibrationTables) -> pd.DataFrame:
@@ -181,8 +203,10 @@ def deal_probabilities(deals: pd.DataFrame, tables: CalibrationTables) -> pd.Dat
 
     deals: opportunity_id, stage_id, source_id, owner_id, probability_pct. Returns
     opportunity_id, stated_probability, stage_probability, source_adjustment,
-    owner_adjustment, calibrated_probability (fractions / factors). A stage missing from the
-    tables (won, lost or unknown) keeps the stated probability as its stage probability.
+    owner_adjustment, calibrated_probability (fractions / factors). The calibrated
+    probability has the odds of the stage probability x source x owner adjustment (a source
+    or owner missing from the tables: 1). A stage missing from the tables (won, lost or
+    unknown) keeps the stated probability as its stage probability (so 1 and 0 stay).
     """
     stage_p = tables.stage.set_index("key_id")["calibrated_probability"]
     source_adj = tables.source.set_index("key_id")["adjustment"]
@@ -191,7 +215,7 @@ def deal_probabilities(deals: pd.DataFrame, tables: CalibrationTables) -> pd.Dat
     stage_probability = deals["stage_id"].map(stage_p).astype("float64").fillna(stated)
     source_adjustment = deals["source_id"].map(source_adj).astype("float64").fillna(1.0)
     owner_adjustment = deals["owner_id"].map(owner_adj).astype("float64").fillna(1.0)
-    calibrated = (stage_probability * source_adjustment * owner_adjustment).clip(0.0, 1.0)
+    calibrated = _scale_odds(stage_probability.to_numpy(), (source_adjustment * owner_adjustment).to_numpy())
     return pd.DataFrame(
         {
             "opportunity_id": deals["opportunity_id"].to_numpy(),
@@ -199,9 +223,52 @@ def deal_probabilities(deals: pd.DataFrame, tables: CalibrationTables) -> pd.Dat
             "stage_probability": stage_probability.to_numpy(),
             "source_adjustment": source_adjustment.to_numpy(),
             "owner_adjustment": owner_adjustment.to_numpy(),
-            "calibrated_probability": calibrated.to_numpy(),
+            "calibrated_probability": calibrated,
         }
     )
+
+
+def passage_predictions(
+    opportunities: pd.DataFrame,
+    stage_history: pd.DataFrame,
+    stages: pd.DataFrame,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    prior_strength: float = DEFAULT_PRIOR_STRENGTH,
+) -> pd.DataFrame:
+    """Every stage passage of the deals closed in [start, end), predicted without peeking.
+
+    One row per closed deal and open stage it entered (first entry; deals without any open
+    stage in their history are left out), in the order entered. Each is predicted with the
+    tables learned as of the Monday of the week its deal closed (from the deals closed before
+    that Monday only). Returns opportunity_id, owner_id, source_id, stage_id, closed_on, week
+    (that Monday), won (1.0 / 0.0), stated (the probability stated on entering the stage, the
+    stage default when unknown), stage_probability, source_adjustment, owner_adjustment and
+    calibrated (fractions / factors).
+    """
+    prep = _prepare(opportunities, stage_history, stages)
+    passages = prep.passages
+    scored = passages[(passages["closed_on"] >= start) & (passages["closed_on"] < end)]
+    columns = ["opportunity_id", "owner_id", "source_id", "stage_id", "closed_on", "week", "won", "stated"]
+    columns += ["stage_probability", "source_adjustment", "owner_adjustment", "calibrated"]
+    if scored.empty:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
+    scored = scored.assign(week=mondays(scored["closed_on"]), won=scored["is_won"].astype("float64"))
+    parts = []
+    for week, group in scored.groupby("week", sort=True):
+        tables = _tables(prep, pd.Timestamp(week), prior_strength)
+        probs = deal_probabilities(group.assign(probability_pct=group["stated"] * 100.0), tables)
+        parts.append(
+            group.assign(
+                stage_probability=probs["stage_probability"].to_numpy(),
+                source_adjustment=probs["source_adjustment"].to_numpy(),
+                owner_adjustment=probs["owner_adjustment"].to_numpy(),
+                calibrated=probs["calibrated_probability"].to_numpy(),
+            )
+        )
+    result = pd.concat(parts).sort_index(kind="stable")
+    return result[columns].reset_index(drop=True)
 
 
 def brier_scores(
@@ -215,40 +282,34 @@ def brier_scores(
 ) -> pd.DataFrame:
     """BRIER rows for the deals closed in [start, end), per owner and for the team (<NA>).
 
-    No peeking: each deal is predicted at its last open stage with the calibration learned
-    as of the Monday of the week it closed (only deals closed before that Monday count).
-    Stated = the probability stated on entering that stage (stage default if unknown).
-    Deals whose history shows no open stage are not scored.
+    Every stage passage is scored: a deal that entered three open stages gives three
+    predictions, each against the deal's outcome (`passage_predictions`): stated = the
+    probability stated on entering the stage (the stage default if unknown), calibrated = the
+    engine's probability at that stage learned as of the Monday of the week the deal closed,
+    from the deals closed before that Monday only (no peeking). The scores are means over the
+    passages; n_deals counts the deals (not the passages). Deals whose history shows no open
+    stage are not scored.
     """
-    prep = _prepare(opportunities, stage_history, stages)
-    closed = prep.closed
-    scored = closed[(closed["closed_on"] >= start) & (closed["closed_on"] < end)]
-    scored = scored.merge(prep.last[["opportunity_id", "stage_id"]], on="opportunity_id", how="inner")
-    if scored.empty:
+    events = passage_predictions(
+        opportunities, stage_history, stages, start=start, end=end, prior_strength=prior_strength
+    )
+    if events.empty:
         return BRIER.empty()
-    scored = scored.assign(week=mondays(scored["closed_on"]))
-    parts = []
-    for week, group in scored.groupby("week"):
-        tables = _tables(prep, pd.Timestamp(week), prior_strength)
-        probs = deal_probabilities(group.assign(probability_pct=group["stated_probability"] * 100.0), tables)
-        parts.append(group.assign(calibrated=probs["calibrated_probability"].to_numpy()))
-    result = pd.concat(parts, ignore_index=True)
-    outcome = result["is_won"].astype("float64")
-    result["sq_stated"] = (result["stated_probability"] - outcome) ** 2
-    result["sq_calibrated"] = (result["calibrated"] - outcome) ** 2
-    per_owner = result.groupby("owner_id").agg(
-        n_deals=("is_won", "size"), brier_stated=("sq_stated", "mean"), brier_calibrated=("sq_calibrated", "mean")
+    events = events.assign(
+        sq_stated=(events["stated"] - events["won"]) ** 2,
+        sq_calibrated=(events["calibrated"] - events["won"]) ** 2,
+    )
+    per_owner = events.groupby("owner_id").agg(
+        n_deals=("opportunity_id", "nunique"),
+        brier_stated=("sq_stated", "mean"),
+        brier_calibrated=("sq_calibrated", "mean"),
     )
     team = pd.DataFrame(
         {
             "owner_id": [pd.NA],
-            "n_deals": [len(result)],
-            "brier_stated": [result["sq_stated"].mean()],
-            "brier_calibrated": [result["sq_calibrated"].mean()],
+            "n_deals": [events["opportunity_id"].nunique()],
+            "brier_stated": [events["sq_stated"].mean()],
+            "brier_calibrated": [events["sq_calibrated"].mean()],
         }
     )
     return BRIER.conform(pd.concat([per_owner.reset_index(), team], ignore_index=True))
-
-
-def _rate(wins: pd.Series, n: pd.Series) -> pd.Series:
-    return pd.Series(np.where(n > 0, wins / n.where(n > 0, 1), np.nan), index=wins.index, dtype="float64")

@@ -282,8 +282,8 @@ DEAL_FORECAST = FrameSchema(
         _c("opportunity_id", "int64", "id", "opportunity"),
         _c("stated_probability", "float64", "0-1", "the rep's probability"),
         _c("stage_probability", "float64", "0-1", "calibrated probability of its stage"),
-        _c("source_adjustment", "float64", "factor", "multiplier of its lead source"),
-        _c("owner_adjustment", "float64", "factor", "multiplier of its owner"),
+        _c("source_adjustment", "float64", "factor", "odds multiplier of its lead source"),
+        _c("owner_adjustment", "float64", "factor", "odds multiplier of its owner"),
         _c("calibrated_probability", "float64", "0-1", "probability used in the forecast"),
         _c("delivery_start", DATE, "Monday", "first delivery week after slippage"),
     ),
@@ -333,13 +333,13 @@ CALIBRATION = FrameSchema(
     (
         _c("dimension", "str", "stage|source|owner", "what the row is about"),
         _c("key_id", "int64", "id", "the stage, source or owner"),
-        _c("n_deals", "int64", "deals", "closed deals counted"),
-        _c("wins", "int64", "deals", "of which won"),
-        _c("stated_win_rate", "float64", "0-1", "mean stated probability of those deals"),
+        _c("n_deals", "int64", "passages", "stage passages of closed deals counted (deal x open stage)"),
+        _c("wins", "int64", "passages", "of which the deal was won"),
+        _c("stated_win_rate", "float64", "0-1", "mean probability stated on entering the stage"),
         _c("observed_win_rate", "float64", "0-1", "wins / n_deals, NaN if none"),
-        _c("prior_probability", "float64", "0-1", "stage default, or the overall rate"),
+        _c("prior_probability", "float64", "0-1", "stage default; for sources and owners the stage-expected rate"),
         _c("calibrated_probability", "float64", "0-1", "(wins + k p0) / (n + k)"),
-        _c("adjustment", "float64", "factor", "calibrated / prior (1 for stages)"),
+        _c("adjustment", "float64", "factor", "O/E factor, calibrated / prior (1 for stages)"),
     ),
 )
 BRIER = FrameSchema(
@@ -347,9 +347,9 @@ BRIER = FrameSchema(
     "Brier scores of stated and calibrated probabilities of closed deals (lower is better).",
     (
         _OWNER,
-        _c("n_deals", "int64", "deals", "deals scored"),
-        _c("brier_stated", "float64", "0-1", "mean (stated - won)^2"),
-        _c("brier_calibrated", "float64", "0-1", "mean (calibrated - won)^2"),
+        _c("n_deals", "int64", "deals", "deals scored (each at every open stage it entered)"),
+        _c("brier_stated", "float64", "0-1", "mean over stage passages of (stated - won)^2"),
+        _c("brier_calibrated", "float64", "0-1", "mean over stage passages of (calibrated - won)^2"),
     ),
 )
 BIAS_MONTHLY = FrameSchema(
