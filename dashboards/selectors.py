@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -16,6 +18,9 @@ from sopdesk.weeks import monday_of
 
 from .review.base import ReviewInputs
 from .review.document import DOCUMENT_VERSION, build_document
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def this_week(today: dt.date | None = None) -> dt.date:
@@ -54,11 +59,38 @@ def _cache_key(week: dt.date) -> str:
     return f"review:v{DOCUMENT_VERSION}:{week.isoformat()}:{run_id}:{version}:{stamp}"
 
 
-def live_review(*, week: dt.date) -> dict[str, Any]:
+def _cached(key: str, build: Callable[[], T]) -> T:
+    """`build()` cached under `key` for REVIEW_CACHE_SECONDS; a cache that is down (Redis
+    stopped) only costs the build, never the page."""
+    try:
+        found = cache.get(key)
+    except Exception:  # the cache's server is down: build without it
+        logger.warning("review cache unavailable", exc_info=True)
+        return build()
+    if found is not None:
+        return found
+    value = build()
+    try:
+        cache.set(key, value, settings.REVIEW_CACHE_SECONDS)
+    except Exception:
+        logger.warning("review cache unavailable", exc_info=True)
+    return value
+
+
+def review_key(week: dt.date, snapshot: WeeklySnapshot | None = None) -> str:
+    """What the review of `week` as shown depends on: a frozen week's snapshot, or (this week)
+    the current run, the inputs version and last week's freeze."""
+    if snapshot is not None:
+        return f"review:v{DOCUMENT_VERSION}:frozen:{snapshot.pk}:{snapshot.frozen_at.timestamp()}"
+    return _cache_key(week)
+
+
+def live_review(*, week: dt.date, key: str | None = None) -> dict[str, Any]:
     """The review of `week` built from the current results (cached while nothing changes)."""
-    key = _cache_key(week)
-    document = cache.get(key)
-    if document is None:
-        document = build_document(review_inputs(week=week))
-        cache.set(key, document, settings.REVIEW_CACHE_SECONDS)
-    return document
+    return _cached(key or _cache_key(week), lambda: build_document(review_inputs(week=week)))
+
+
+def review_fragment(*, key: str, variant: str, render: Callable[[], str]) -> str:
+    """The review's rendered sections (the bulk of the page), cached beside its document:
+    `variant` names what else the HTML depends on (who may act on it)."""
+    return _cached(f"{key}:html:{variant}", render)

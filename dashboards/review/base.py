@@ -9,7 +9,8 @@ A section builder takes a `ReviewInputs` and returns a `Section` dict, JSON only
 
 A `Table` is {"title", "columns": [{"key", "label", "kind"}], "rows": [{key: value, "_url": link}]}.
 Kinds say how a cell reads: text, int, number (one decimal), money (a Decimal string), pct
-(already in percent), week (an ISO date of a Monday), date (an ISO date). A row's "_url" links
+(already in percent), week (an ISO date of a Monday), month (an ISO date of its first day: 'Nov 2026'),
+date (an ISO date). A row's "_url" links
 it to what lies behind it; in a figure, a trace's `meta.links` (one URL per point) does.
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 
 from forecasting.models import ForecastRun
 
-KINDS = ("text", "int", "number", "money", "pct", "week", "date")
+KINDS = ("text", "int", "number", "money", "pct", "week", "month", "date")
 
 Section = dict[str, Any]
 Table = dict[str, Any]

@@ -189,6 +189,21 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# One cache for every web process: Redis when there is one (the review is then built once, not
+# once per gunicorn worker), else each process's memory. Short socket timeouts: a Redis that is
+# down costs a page a fraction of a second, and the pages that cache carry on without it.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
+            "KEY_PREFIX": "sopdesk",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+        if env.str("CACHE_URL", default=REDIS_URL)
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sopdesk"}
+    )
+}
 # The live weekly review is cached per current run and inputs version; this bounds how long
 # a change that does not touch the forecast inputs (an NPS response) takes to show.
 REVIEW_CACHE_SECONDS = env.int("REVIEW_CACHE_SECONDS", default=60)

@@ -50,3 +50,5 @@ WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 # Each test builds the review afresh (a test of the cache turns it back on).
 REVIEW_CACHE_SECONDS = 0
+# Each test process keeps its own cache (a shared Redis would mix parallel runs).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sopdesk-tests"}}

@@ -101,13 +101,16 @@ def cell(value: Any, kind: str) -> str:
     if kind == "number":
         return number(value, 1)
     if kind == "pct":
-        return percent(value)
-    if kind in ("week", "date"):
+        text = percent(value)
+        return "0%" if text == "-0%" else text
+    if kind in ("week", "month", "date"):
         try:
             day = dt.date.fromisoformat(str(value)[:10])
         except ValueError:
             return str(value)
-        return week(day) if kind == "week" else f"{day.day} {day:%b %Y}"
+        if kind == "week":
+            return week(day)
+        return f"{day:%b %Y}" if kind == "month" else f"{day.day} {day:%b %Y}"
     return str(value)
 
 

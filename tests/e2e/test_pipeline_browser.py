@@ -83,7 +83,7 @@ def juice_company(sales):
 
 
 def log_in(page, username: str) -> None:
-    page.goto("/")
+    page.goto("/pipeline/")  # each role starts elsewhere; the login brings us back here
     page.wait_for_url(re.compile(r"/accounts/login/"))
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
