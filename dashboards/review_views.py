@@ -95,7 +95,9 @@ def review(request: HttpRequest, week: dt.date | None = None) -> HttpResponse:
 def _render(request: HttpRequest, shown: _Review, *, form: ReviewRecordForm, status: int = 200) -> HttpResponse:
     this = selectors.this_week()
     week = shown.week
-    previous_week = week - dt.timedelta(weeks=1)
+    frozen_weeks = selectors.frozen_weeks()
+    # back to last week, or to the latest frozen week before it when last week was not frozen
+    previous_week = next((w for w in frozen_weeks if w < week), None)
     can_decide = request.user.has_perm(DECIDE) and not shown.frozen
     context = {
         "week": week,
@@ -106,9 +108,9 @@ def _render(request: HttpRequest, shown: _Review, *, form: ReviewRecordForm, sta
         "frozen": shown.frozen,
         "form": form,
         "previous_week": previous_week,
-        "previous_url": reverse("dashboards:review-week", args=[previous_week]),
+        "previous_url": reverse("dashboards:review-week", args=[previous_week]) if previous_week else "",
         "next_url": _review_url(week + dt.timedelta(weeks=1)) if week < this else "",
-        "frozen_weeks": selectors.frozen_weeks(),
+        "frozen_weeks": frozen_weeks,
         "can_freeze": request.user.has_perm(FREEZE) and week == this,
         "can_record": request.user.has_perm(RECORD),
         "section_titles": [(spec.key, spec.title) for spec in SECTIONS],

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from .roles import CEO, OPERATIONS, ROLE_LABELS, SALES, role_of
@@ -30,11 +31,19 @@ def _forecast_status() -> Any:
     return run_status()
 
 
+def _current(path: str, urls: list[str]) -> str | None:
+    """The menu entry a page belongs to: the longest entry that starts its path
+    (/review/2026-W47/ is under Review, /pipeline/12/ under Pipeline)."""
+    matches = [url for url in urls if path.startswith(url)]
+    return max(matches, key=len) if matches else None
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     role = role_of(getattr(request, "user", None))
-    items = [(label, url) for label, url, roles in NAVIGATION if role in roles]
+    items = [(label, reverse(name)) for label, name, roles in NAVIGATION if role in roles]
+    current = _current(getattr(request, "path", ""), [url for _, url in items])
     return {
-        "nav_items": items,
+        "nav_items": [(label, url, url == current) for label, url in items],
         "user_role": role,
         "user_role_label": ROLE_LABELS.get(role or "", ""),
         "currency": settings.SOPDESK_CURRENCY,

@@ -224,3 +224,62 @@ def test_the_frozen_document_is_json_that_survives_a_round_trip(ceo):
     snapshot = services.review_freeze(actor=ceo)
     snapshot.refresh_from_db()
     assert copy.deepcopy(snapshot.document)["week"] == this_week().isoformat()
+
+
+def test_the_back_link_skips_weeks_nobody_froze_and_is_absent_without_any(client_for, ceo):
+    client = client_for(ceo)
+    assert 'data-testid="previous-week"' not in client.get(REVIEW).content.decode()
+    three_weeks_ago = frozen_week(3)
+    page = client.get(REVIEW).content.decode()
+    assert f'href="/review/{iso_week(three_weeks_ago.week)}/" data-testid="previous-week"' in page
+
+
+def test_the_menu_marks_review_on_a_past_weeks_review(client_for, ceo):
+    snapshot = frozen_week(1)
+    page = client_for(ceo).get(reverse("dashboards:review-week", args=[snapshot.week])).content.decode()
+    assert f'<a href="{REVIEW}" aria-current="page">Review</a>' in page
+
+
+def test_the_cached_sections_carry_each_responses_own_csrf_token(ceo, sales, operations, settings, monkeypatch):
+    """The sections are rendered once and cached; every viewer's decide forms still post."""
+    import re
+
+    from django.core.cache import cache
+    from django.test import Client
+
+    from dashboards import review_views
+    from forecasting import services as forecast_services
+    from operations.models import InvestmentProposal
+    from tests.forecasting.factories import small_company
+
+    settings.REVIEW_CACHE_SECONDS = 60
+    cache.clear()
+    small_company(today=timezone.localdate(), sales_rep=sales, ops_user=operations)
+    from forecasting import state
+
+    state.mark_inputs_changed()
+    assert forecast_services.forecast_recompute(today=timezone.localdate()) is not None
+    rendered = []
+    real = review_views.render_to_string
+
+    def counting(template, context=None, *args, **kwargs):
+        if template == "dashboards/review/_sections.html":
+            rendered.append(template)
+        return real(template, context, *args, **kwargs)
+
+    monkeypatch.setattr(review_views, "render_to_string", counting)
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.force_login(ceo)
+    second.force_login(ceo)
+    first.get(REVIEW)
+    page = second.get(REVIEW).content.decode()
+    assert len(rendered) == 1  # the second viewer got the cached sections
+    assert review_views.CSRF_PLACEHOLDER not in page
+    form = re.search(
+        r'action="(/operations/proposals/(\d+)/decide/)".*?name="csrfmiddlewaretoken" value="([^"]+)"', page, re.S
+    )
+    assert form is not None, "no decide form in the cached sections"
+    response = second.post(form.group(1), {"csrfmiddlewaretoken": form.group(3), "decision": "defer", "next": REVIEW})
+    assert response.status_code == 302
+    assert InvestmentProposal.objects.get(pk=form.group(2)).status == "deferred"
+    cache.clear()
