@@ -22,9 +22,9 @@ from forecasting import home_selectors
 from forecasting.home_selectors import CallRecord, Shortfall
 from forecasting.models import BiasHabit
 from forecasting.selectors import run_status
-from operations.views.access import permission_by_method
 from operations.views.home import HOME_PERMISSIONS, GridLine, WeekColumn, home_context
 from pipeline import selectors as pipeline_selectors
+from sopdesk.access import permission_by_method
 from sopdesk.weeks import monday_of
 
 from . import figures

@@ -22,8 +22,8 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from forecasting.models import WeeklySnapshot
-from operations.views.access import permission_by_method
 from pipeline.selectors import opportunity_list
+from sopdesk.access import permission_by_method
 
 from . import selectors, services
 from .converters import iso_week

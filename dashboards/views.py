@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from pipeline import selectors
-from pipeline.views.access import permission_by_method
+from sopdesk.access import permission_by_method
 from sopdesk.weeks import monday_of
 
 from . import figures

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from operations.views.access import permission_by_method
+from sopdesk.access import permission_by_method
 
 from . import selectors, services
 from .models import ForecastRun

@@ -16,12 +16,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from sopdesk.access import permission_by_method
 from sopdesk.weeks import monday_of
 
 from .. import selectors
 from ..choices import Side
 from ..models import Resource
-from .access import permission_by_method
 from .common import SIDE_COLOURS, effect_summary, short_week
 
 HOME_PERMISSIONS = (

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from sopdesk.access import permission_by_method
 from sopdesk.roles import role_of
 
 from .. import selectors, services
@@ -18,7 +19,6 @@ from ..choices import ProposalStatus, Side
 from ..filtersets import ProposalFilterSet
 from ..forms import PROPOSAL_FORMS, DecisionForm, ProposalForm
 from ..models import InvestmentProposal
-from .access import permission_by_method
 from .common import add_service_errors, effect_summary
 from .history import proposal_history
 

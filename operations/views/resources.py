@@ -8,12 +8,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from sopdesk.access import permission_by_method
 from sopdesk.weeks import monday_of, week_label
 
 from .. import selectors, services
 from ..forms import CapacityStepForm, LoadRateForm, ResourceForm
 from ..models import Resource, ResourceLoad
-from .access import permission_by_method
 from .common import add_service_errors
 
 

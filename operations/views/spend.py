@@ -14,11 +14,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from sopdesk.access import permission_by_method
+
 from .. import selectors, services
 from ..choices import Side
 from ..forms import BudgetForm, SpendPlanForm
 from ..models import Budget, SpendPlan
-from .access import permission_by_method
 from .common import add_service_errors
 
 

@@ -11,12 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from sopdesk.access import permission_by_method
+
 from .. import services
 from ..filtersets import RevenueTargetFilterSet
 from ..forms import RevenueTargetForm
 from ..models import RevenueTarget
 from ..selectors import quarter_start
-from .access import permission_by_method
 from .common import add_service_errors
 
 

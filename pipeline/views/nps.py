@@ -10,8 +10,7 @@ from django.shortcuts import redirect, render
 
 from pipeline import selectors, services
 from pipeline.forms import NpsResponseForm, attach_service_errors
-
-from .access import permission_by_method
+from sopdesk.access import permission_by_method
 
 PAGE_SIZE = 50
 

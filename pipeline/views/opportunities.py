@@ -16,8 +16,7 @@ from pipeline.choices import Direction
 from pipeline.filtersets import OpportunityFilterSet
 from pipeline.forms import LostForm, OpportunityCreateForm, OpportunityEditForm, attach_service_errors
 from pipeline.models import Opportunity, Stage
-
-from .access import permission_by_method
+from sopdesk.access import permission_by_method
 
 PAGE_SIZE = 50
 

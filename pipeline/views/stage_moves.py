@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from pipeline import services
 from pipeline.forms import LostForm, StageMoveForm, attach_service_errors
 from pipeline.models import Stage
+from sopdesk.access import permission_by_method
 
-from .access import permission_by_method
 from .opportunities import detail_context, get_opportunity
 
 

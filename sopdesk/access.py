@@ -1,4 +1,4 @@
-"""Who may open a page: the model permissions of sopdesk/roles.py, as in the API."""
+"""Who may open a page: the model permissions of sopdesk/roles.py, as in the API (every app's views)."""
 
 from __future__ import annotations
 
