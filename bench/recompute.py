@@ -11,15 +11,15 @@ The script starts its own redis-server on a free port and its own Celery worker 
 (`--pool=solo`), and stops exactly those at the end. Settings: sopdesk.settings.production.
 
 It prints, each the median of --repeat runs:
-(a) one process: seconds for load (selectors.forecast_inputs), engine (compute_forecast) and
-    write (writers.write_results) of services.forecast_recompute(fan_out=False);
+(a) one process: seconds for load (the selectors), engine (compute_forecast) and write
+    (writers.write_results) of services.forecast_recompute(fan_out=False), the run's own timings;
 (b) real workers on Redis, 1 and 2 of them: the wall time from the enqueue (inputs marked
     changed, forecasting.recompute sent) until the new run is current;
 (c) the PostgreSQL floor: the SQL the selectors send, replayed with psycopg2 alone
     (execute + fetch every row), and the server's own execution time (EXPLAIN ANALYZE),
     beside the load step, as ratios;
-(d) with --what-if: the fixes recommended in docs/benchmarks.md, prototyped here on the same
-    inputs (the app is not changed), each checked against the app's output, and timed.
+(d) with --write-paths: the write step on the same results through COPY (what PostgreSQL
+    gets) and through bulk_create (the SQLite path), the rows checked identical, and timed.
 Targets (from issue 4) are printed beside the figures; nothing is asserted.
 """
 
@@ -443,32 +443,6 @@ def generate_demo(today: dt.date) -> None:
 # --- (a) one process --------------------------------------------------------------------------
 
 
-class LoadTimer:
-    """Wraps selectors.forecast_inputs (as services calls it) to time the load step, which the
-    run's own `timings["load"]` does not cover (it starts after the frames are loaded)."""
-
-    def __init__(self) -> None:
-        from forecasting import selectors
-
-        self.selectors = selectors
-        self.original = selectors.forecast_inputs
-        self.seconds: list[float] = []
-
-    def __enter__(self) -> LoadTimer:
-        def timed(**kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return self.original(**kwargs)
-            finally:
-                self.seconds.append(time.perf_counter() - started)
-
-        self.selectors.forecast_inputs = timed
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.selectors.forecast_inputs = self.original
-
-
 ENGINE_STEPS = (
     "forecast_runrate",
     "calibrate",
@@ -488,7 +462,7 @@ ENGINE_STEPS = (
     "build_model",
     "scenario_frames",
 )
-WRITE_STEPS = ("_write_calibration", "_write_realism", "_write_scenarios", "_make_current")
+WRITE_STEPS = ("copy_rows", "_write_calibration", "_write_realism", "_write_scenarios", "_make_current")
 
 
 class StepTimer:
@@ -528,10 +502,11 @@ class StepTimer:
 
 
 def prune_runs() -> None:
-    """Delete every run but the current one (untimed), so result tables do not pile up."""
+    """Delete every run but the current one (untimed), so result tables do not pile up; runs
+    that a frozen weekly review points at (the demo has some) stay."""
     from forecasting.models import ForecastRun, Scenario
 
-    old = ForecastRun.objects.filter(is_current=False)
+    old = ForecastRun.objects.filter(is_current=False, snapshots__isnull=True)
     Scenario.objects.filter(run__in=old).delete()
     old.delete()
 
@@ -541,7 +516,7 @@ def in_process(today: dt.date, repeat: int) -> list[dict[str, float]]:
     from forecasting.models import ForecastRun
 
     results = []
-    with LoadTimer() as loads, StepTimer() as steps:
+    with StepTimer() as steps:
         for i in range(repeat + 1):  # the first run warms caches and imports: not counted
             prune_runs()
             state.mark_inputs_changed()
@@ -557,10 +532,9 @@ def in_process(today: dt.date, repeat: int) -> list[dict[str, float]]:
                 continue
             results.append(
                 {
-                    "load": loads.seconds[-1],
+                    "load": run.timings["load"],
                     "engine": run.timings["engine"],
                     "write": run.timings["write"],
-                    "run load timing": run.timings["load"],
                     "total": total,
                     "steps": step_times,
                 }
@@ -639,6 +613,13 @@ def worker_runs(
             support.wait_for(done, seconds=900, what=f"the run of inputs version {version}")
             wall = time.perf_counter() - started
             run = ForecastRun.objects.filter(inputs_version__gte=version).order_by("-inputs_version").first()
+            if run is not None and run.status == "succeeded" and "write" not in run.timings:
+                # the run becomes current when the write commits; its write time is stored just after
+                pk = run.pk
+                support.wait_for(
+                    lambda pk=pk: "write" in ForecastRun.objects.get(pk=pk).timings, seconds=30, what="the timings"
+                )
+                run.refresh_from_db()
             if run is None or run.status != "succeeded" or not run.is_current:
                 raise SystemExit(
                     f"the worker run did not succeed: {run and run.status}\n{run and run.error}\n{workers.tail()}"
@@ -737,253 +718,69 @@ def floor(database_url: str, as_of: dt.date, repeat: int) -> list[dict[str, Any]
     return rows
 
 
-# --- (d) the recommended fixes, prototyped in the bench and measured ---------------------------
-#
-# None of this changes the app: each prototype is swapped in for the measurement only, and its
-# output is checked against the app's own before its time is printed.
-
-
-class _WeeklyAsSevenDays:
-    """Stands in for pandas inside engine/runrate.py: weekly date ranges ("W-MON") built as
-    7-day ranges. The dates are the same (the runrate code anchors them on Mondays); pandas
-    builds "W-MON" ranges one date at a time in Python, "7D" ranges in one numpy step."""
-
-    def __init__(self, pd: Any) -> None:
-        self._pd = pd
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._pd, name)
-
-    def date_range(self, *args: Any, freq: Any = None, **kwargs: Any) -> Any:
-        if freq == "W-MON":
-            freq = "7D"
-        return self._pd.date_range(*args, freq=freq, **kwargs)
-
-
-def _band_offsets_vectorised(errors: Any, horizon: int) -> Any:
-    """smoothing._band_offsets with the per-horizon np.quantile loop replaced by one sort of
-    all columns (numpy's default linear interpolation, reproduced exactly)."""
-    import numpy as np
-
-    from forecasting.engine import smoothing
-
-    counts = np.sum(~np.isnan(errors), axis=0)
-    good = np.flatnonzero(counts >= smoothing.MIN_ERRORS_PER_HORIZON)
-    if len(good) == 0:
-        good = np.flatnonzero(counts >= 4)
-        if len(good) == 0:
-            return None
-        good = good[:1]
-    lo = np.full(horizon, np.nan)
-    hi = np.full(horizon, np.nan)
-    ordered = np.sort(errors[:, good], axis=0)  # NaN sort last
-    n = counts[good]
-    columns = np.arange(len(good))
-    for q, out in ((0.1, lo), (0.9, hi)):
-        position = q * (n - 1)
-        below = np.floor(position).astype(np.int64)
-        above = np.minimum(below + 1, n - 1)
-        t = position - below
-        a, b = ordered[below, columns], ordered[above, columns]
-        diff = b - a
-        out[good] = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
-    last = int(good[-1])
-    scale = np.sqrt(np.arange(1, horizon + 1) / (last + 1.0))
-    tail = np.arange(horizon) > last
-    lo[tail] = lo[last] * scale[tail]
-    hi[tail] = hi[last] * scale[tail]
-    lo = np.minimum(np.fmin.accumulate(np.nan_to_num(lo, nan=0.0)), 0.0)
-    hi = np.maximum(np.fmax.accumulate(np.nan_to_num(hi, nan=0.0)), 0.0)
-    return lo, hi
-
-
-def _copy_demand_lines(run_id: int, demand: Any) -> None:
-    """DemandLine rows of a run by COPY, money rounded to cents (what writers.py could do)."""
-    import numpy as np
-    import pandas as pd
-
-    from forecasting.models import DemandLine
-
-    money = ["revenue", "revenue_p10", "revenue_p90"]
-    frame = pd.DataFrame(
-        {
-            "run_id": run_id,
-            "week": np.datetime_as_string(pd.to_datetime(demand["week"]).to_numpy().astype("datetime64[D]"), unit="D"),
-            "channel_id": demand["channel_id"].astype("int64"),
-            "product_id": demand["product_id"].astype("Int64"),
-            "component": demand["component"].astype(str),
-            **{c: demand[c].astype("float64") for c in ("mean", "p10", "p50", "p90")},
-            # cents as writers._cents rounds them (Python's round, not numpy's)
-            **{c: [repr(round(v, 2)) for v in demand[c].astype("float64").fillna(0.0).tolist()] for c in money},
-        }
-    )
-    from django.db import connection
-
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False, na_rep="\\N")
-    buffer.seek(0)
-    columns = ", ".join(frame.columns)
-    with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(
-            f"COPY {DemandLine._meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
-        )
+# --- (d) the write step: COPY against bulk_create ---------------------------------------------
 
 
 class _Rollback(Exception):
     pass
 
 
-def what_if(today: dt.date, repeat: int) -> list[list[str]]:
+def write_paths(today: dt.date, repeat: int) -> list[list[str]]:
+    """writers.write_results on one set of results, by COPY and by bulk_create (the SQLite
+    path, forced), each in a transaction rolled back; the stored lines are compared."""
     import pandas as pd
     from django.db import transaction
-    from django.db.models import Sum
-    from django.db.models.functions import TruncWeek
 
     from forecasting import selectors, state, writers
-    from forecasting.engine import runrate, smoothing
     from forecasting.engine.run import ForecastInputs, compute_forecast
-    from forecasting.models import DemandLine, ForecastRun
-    from pipeline.models import Sale
+    from forecasting.models import CapacityLine, DemandLine, ForecastRun
     from sopdesk.weeks import monday_of
 
     as_of = monday_of(today)
-    rows: list[list[str]] = []
-
-    # 1. run-rate series: 7-day ranges and the vectorised band
     frames = selectors.forecast_inputs(as_of=as_of)
     budget = frames.pop("budget")
-    stamp = pd.Timestamp(as_of)
+    results = compute_forecast(ForecastInputs(as_of=pd.Timestamp(as_of), budget=budget, **frames))
+    demand_fields = [f.name for f in DemandLine._meta.concrete_fields if f.name not in ("id", "run")]
+    capacity_fields = [f.name for f in CapacityLine._meta.concrete_fields if f.name not in ("id", "run")]
+    original = writers.use_copy
 
-    def run_rate() -> Any:
-        return runrate.forecast_runrate(frames["sales"], frames["channels"], as_of=stamp)
-
-    def timed(call: Any) -> tuple[float, Any]:
-        times, result = [], None
-        for _ in range(repeat):
-            started = time.perf_counter()
-            result = call()
-            times.append(time.perf_counter() - started)
-        return support.median(times), result
-
-    before, expected = timed(run_rate)
-    original_pd, original_band = runrate.pd, smoothing._band_offsets
-    try:
-        runrate.pd = _WeeklyAsSevenDays(original_pd)
-        seven, got_seven = timed(run_rate)
-        smoothing._band_offsets = _band_offsets_vectorised
-        both, got_both = timed(run_rate)
-    finally:
-        runrate.pd, smoothing._band_offsets = original_pd, original_band
-    columns = ["mean", "p10", "p90", "revenue_per_unit"]
-
-    def same(got: Any) -> str:
-        equal = got[["week", "channel_id", "product_id"]].equals(expected[["week", "channel_id", "product_id"]])
-        close = all(
-            ((got[c] - expected[c]).abs().fillna(0) <= 1e-9 * (1 + expected[c].abs().fillna(0))).all() for c in columns
-        )
-        return "same output" if equal and close else "OUTPUT DIFFERS"
-
-    n_series = expected.groupby(["channel_id", "product_id"]).ngroups
-    rows.append([f"run-rate step, {n_series} series (engine/runrate.py as is)", f"{before:.2f}", "", ""])
-    rows.append(
-        [
-            "  + weekly date ranges as '7D' (runrate._one_series, _regular, _frame)",
-            f"{seven:.2f}",
-            f"{before / seven:.1f}x",
-            same(got_seven),
-        ]
-    )
-    rows.append(
-        [
-            "  + one sort instead of a np.quantile per horizon (smoothing._band_offsets)",
-            f"{both:.2f}",
-            f"{before / both:.1f}x",
-            same(got_both),
-        ]
-    )
-
-    # 2. the write: DemandLine rows through bulk_create (as writers.py does) or COPY
-    results = compute_forecast(ForecastInputs(as_of=stamp, budget=budget, **frames))
-    manager = DemandLine.objects
-
-    def write(copy: bool) -> tuple[float, float, int]:
+    def write(copy: bool) -> tuple[float, list[Any], list[Any]]:
+        writers.use_copy = lambda: copy
         try:
             with transaction.atomic():
                 state.mark_inputs_changed()
-                version = state.state().inputs_version
-                run = ForecastRun.objects.create(as_of=as_of, inputs_version=version)
+                run = ForecastRun.objects.create(as_of=as_of, inputs_version=state.state().inputs_version)
                 started = time.perf_counter()
-                if copy:
-                    manager.bulk_create = lambda *a, **k: []  # the generator of model instances is never built
-                    try:
-                        writers.write_results(run=run, results=results, summary={}, timings={})
-                        _copy_demand_lines(run.pk, results.demand)
-                    finally:
-                        del manager.bulk_create
-                else:
-                    writers.write_results(run=run, results=results, summary={}, timings={})
+                writers.write_results(run=run, results=results, summary={}, timings={})
                 seconds = time.perf_counter() - started
-                lines = DemandLine.objects.filter(run=run)
-                total = float(lines.aggregate(total=Sum("revenue"))["total"] or 0)
-                count = lines.count()
-                raise _Rollback((seconds, total, count))
+                demand = list(DemandLine.objects.filter(run=run).order_by("pk").values_list(*demand_fields))
+                capacity = list(CapacityLine.objects.filter(run=run).order_by("pk").values_list(*capacity_fields))
+                raise _Rollback((seconds, demand, capacity))
         except _Rollback as done:
             return done.args[0]
+        finally:
+            writers.use_copy = original
 
-    orm = [write(copy=False) for _ in range(repeat)]
     copied = [write(copy=True) for _ in range(repeat)]
-    orm_s, copy_s = support.median(r[0] for r in orm), support.median(r[0] for r in copied)
-    if orm[0][2] != copied[0][2]:
-        check = f"ROWS DIFFER: {orm[0][2]} vs {copied[0][2]}"
-    else:
-        cents = round(abs(orm[0][1] - copied[0][1]) * 100)
-        check = (
-            "same rows, same revenue to the cent" if cents == 0 else f"same rows; revenue total off by {cents} cents"
-        )
-    rows.append(
-        [f"write step, {orm[0][2]:,} demand lines through bulk_create (writers.py as is)", f"{orm_s:.2f}", "", ""]
-    )
-    rows.append(
+    created = [write(copy=False) for _ in range(repeat)]
+    copy_s, orm_s = support.median(r[0] for r in copied), support.median(r[0] for r in created)
+    same = copied[0][1] == created[0][1] and copied[0][2] == created[0][2]
+    lines = f"{len(copied[0][1]):,} demand + {len(copied[0][2]):,} capacity lines"
+    check = "same rows, same values" if same else "ROWS DIFFER"
+    return [
         [
-            "  with the demand lines by COPY (psycopg2 copy_expert), the rest unchanged",
-            f"{copy_s:.2f}",
-            f"{orm_s / copy_s:.1f}x",
-            check,
-        ]
-    )
-
-    # 3. a fan-out chunk's load: every series' weekly sales, or only the chunk's
-    from django.conf import settings
-
-    keys = runrate.runrate_series_keys(frames["sales"], frames["channels"])
-    size = max(1, -(-len(keys) // settings.FORECAST_FANOUT_CHUNKS))
-    chunk = keys[:size]
-
-    def chunk_sales() -> Any:
-        query = (
-            Sale.objects.filter(
-                date__lt=as_of, channel_id__in={c for c, _ in chunk}, product_id__in={p for _, p in chunk}
-            )
-            .annotate(week=TruncWeek("date"))
-            .values("week", "channel_id", "product_id")
-            .annotate(units=Sum("units"), revenue=Sum("revenue"))
-            .order_by()
-            .values_list("week", "channel_id", "product_id", "units", "revenue")
-        )
-        return list(query)
-
-    full, _ = timed(lambda: selectors.sales_weekly_frame(before=as_of))
-    part, _ = timed(chunk_sales)
-    rows.append(["fan-out chunk load: all weekly sales (services.forecast_runrate_part as is)", f"{full:.2f}", "", ""])
-    rows.append(
-        [
-            f"  only the chunk's {len(chunk)} series (filter channel_id, product_id)",
-            f"{part:.2f}",
-            f"{full / part:.1f}x",
+            f"write_results, {lines} by bulk_create (SQLite path)",
+            f"{orm_s:.2f}",
+            support.fmt_runs([r[0] for r in created]),
             "",
-        ]
-    )
-    return rows
+        ],
+        [
+            "write_results, the same lines by COPY (PostgreSQL path)",
+            f"{copy_s:.2f}",
+            support.fmt_runs([r[0] for r in copied]),
+            f"{orm_s / copy_s:.1f}x faster; {check}",
+        ],
+    ]
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -1027,7 +824,9 @@ def main() -> None:
     parser.add_argument("--fanout-chunks", type=int, default=None, help="FORECAST_FANOUT_CHUNKS of the workers")
     parser.add_argument("--no-fanout-baseline", action="store_true", help="skip the 1-worker run without fan-out")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the top N functions of cProfile")
-    parser.add_argument("--what-if", action="store_true", help="measure the recommended fixes, prototyped")
+    parser.add_argument(
+        "--write-paths", action="store_true", help="time the write by COPY and by bulk_create on the same results"
+    )
     parser.add_argument("--show-sql", action="store_true", help="print the SQL of the floor")
     args = parser.parse_args()
 
@@ -1084,16 +883,12 @@ def main() -> None:
         support.table(
             ["step", "median s", "runs"],
             [
-                ["load (selectors.forecast_inputs)", f"{med['load']:.3f}", support.fmt_runs([r["load"] for r in runs])],
+                ["load (the selectors)", f"{med['load']:.3f}", support.fmt_runs([r["load"] for r in runs])],
                 ["engine (compute_forecast)", f"{med['engine']:.3f}", support.fmt_runs([r["engine"] for r in runs])],
                 ["write (writers.write_results)", f"{med['write']:.3f}", support.fmt_runs([r["write"] for r in runs])],
                 ["total forecast_recompute", f"{med['total']:.3f}", support.fmt_runs([r["total"] for r in runs])],
             ],
         )
-    )
-    print(
-        f"  note: the run's own timings['load'] reads {med['run load timing']:.3f} s: it times only the "
-        "ForecastInputs construction, not the selectors (see docs/benchmarks.md)"
     )
     step_rows = []
     for name in ENGINE_STEPS + WRITE_STEPS:
@@ -1102,7 +897,11 @@ def main() -> None:
         step_rows.append([f"{part}: {name}", f"{support.median(values):.3f}", support.fmt_runs(values)])
     written = [r["write"] - sum(r["steps"].get(n, 0.0) for n in WRITE_STEPS) for r in runs]
     step_rows.append(
-        ["write: demand, capacity, hiring lines + run", f"{support.median(written):.3f}", support.fmt_runs(written)]
+        [
+            "write: the rest (hiring, run, commit: FK checks)",
+            f"{support.median(written):.3f}",
+            support.fmt_runs(written),
+        ]
     )
     step_rows.sort(key=lambda row: -float(row[1]))
     print("  where the engine and the write spend it (steps of run.py and writers.py, median s):")
@@ -1267,11 +1066,12 @@ def main() -> None:
             for sql in f["sql"]:
                 print(f"  -- {f['frame']}\n  {sql}")
 
-    if args.what_if:
+    if args.write_paths:
         print(
-            f"\n(d) the recommended fixes, prototyped in the bench on the same inputs; median of {args.repeat}, seconds"
+            f"\n(d) the write step on the same results, by COPY and by bulk_create; median of {args.repeat}, seconds "
+            f"(load average {support.load_average()})"
         )
-        print(support.table(["what", "s", "faster", "check"], what_if(today, args.repeat)))
+        print(support.table(["what", "median s", "runs", ""], write_paths(today, args.repeat)))
 
     if args.profile:
         print(f"\n(profile) cProfile of one in-process recompute, top {args.profile} by cumulative, then own time")

@@ -2,17 +2,23 @@
 
 Each run owns its rows (results are never appended to another run's), so a rerun of the
 same inputs writes nothing twice, and a failure leaves the previous run current.
+
+The many rows (demand and capacity lines, ~50,000 a run at scale) go in by PostgreSQL's COPY
+on PostgreSQL, built from whole columns; elsewhere (SQLite, the embedded mode) by
+bulk_create. Both store the same values: money rounded to the cent as `_cents` rounds it,
+floats exactly, NULL where bulk_create stores None.
 """
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from operations.models import InvestmentProposal
@@ -68,43 +74,12 @@ def write_results(
 ) -> None:
     """Store every result frame of `run`, mark it succeeded and make it current when it is
     the newest complete run."""
-    DemandLine.objects.bulk_create(
-        (
-            DemandLine(
-                run=run,
-                week=_date(r["week"]),
-                channel_id=int(r["channel_id"]),
-                product_id=_id(r["product_id"]),
-                component=r["component"],
-                mean=float(r["mean"]),
-                p10=float(r["p10"]),
-                p50=float(r["p50"]),
-                p90=float(r["p90"]),
-                revenue=_cents(r["revenue"]),
-                revenue_p10=_cents(r["revenue_p10"]),
-                revenue_p90=_cents(r["revenue_p90"]),
-            )
-            for r in _records(results.demand)
-        ),
-        batch_size=BATCH,
-    )
-    CapacityLine.objects.bulk_create(
-        (
-            CapacityLine(
-                run=run,
-                resource_id=int(r["resource_id"]),
-                week=_date(r["week"]),
-                load=float(r["load"]),
-                capacity=float(r["capacity"]),
-                utilisation=_float(r["utilisation"]),
-                shortfall=float(r["shortfall"]),
-                unfulfilled_units=float(r["unfulfilled_units"]),
-                revenue_at_risk=_cents(r["revenue_at_risk"]),
-            )
-            for r in _records(results.capacity)
-        ),
-        batch_size=BATCH,
-    )
+    if use_copy():
+        copy_rows(DemandLine, demand_line_columns(run, results.demand))
+        copy_rows(CapacityLine, capacity_line_columns(run, results.capacity))
+    else:
+        _create_demand_lines(run, results.demand)
+        _create_capacity_lines(run, results.capacity)
     _write_calibration(run, results)
     _write_realism(run, results)
     HiringNeed.objects.bulk_create(
@@ -129,6 +104,171 @@ def write_results(
     run.error = ""
     run.save(update_fields=["status", "finished", "summary", "timings", "error"])
     _make_current(run)
+
+
+def use_copy() -> bool:
+    """COPY on PostgreSQL through psycopg2 (`copy_expert`); bulk_create elsewhere."""
+    if connection.vendor != "postgresql":
+        return False
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    return not is_psycopg3
+
+
+# --- the lines by bulk_create (SQLite) --------------------------------------------------------
+
+
+def _create_demand_lines(run: ForecastRun, demand: pd.DataFrame) -> None:
+    DemandLine.objects.bulk_create(
+        (
+            DemandLine(
+                run=run,
+                week=_date(r["week"]),
+                channel_id=int(r["channel_id"]),
+                product_id=_id(r["product_id"]),
+                component=r["component"],
+                mean=float(r["mean"]),
+                p10=float(r["p10"]),
+                p50=float(r["p50"]),
+                p90=float(r["p90"]),
+                revenue=_cents(r["revenue"]),
+                revenue_p10=_cents(r["revenue_p10"]),
+                revenue_p90=_cents(r["revenue_p90"]),
+            )
+            for r in _records(demand)
+        ),
+        batch_size=BATCH,
+    )
+
+
+def _create_capacity_lines(run: ForecastRun, capacity: pd.DataFrame) -> None:
+    CapacityLine.objects.bulk_create(
+        (
+            CapacityLine(
+                run=run,
+                resource_id=int(r["resource_id"]),
+                week=_date(r["week"]),
+                load=float(r["load"]),
+                capacity=float(r["capacity"]),
+                utilisation=_float(r["utilisation"]),
+                shortfall=float(r["shortfall"]),
+                unfulfilled_units=float(r["unfulfilled_units"]),
+                revenue_at_risk=_cents(r["revenue_at_risk"]),
+            )
+            for r in _records(capacity)
+        ),
+        batch_size=BATCH,
+    )
+
+
+# --- the lines by COPY (PostgreSQL) -----------------------------------------------------------
+#
+# Column values are whole arrays (field name -> values, or one value for every row), in the
+# frame's row order; NaN / <NA> / NaT mean NULL.
+
+
+def demand_line_columns(run: ForecastRun, demand: pd.DataFrame) -> dict[str, Any]:
+    """DemandLine field values of a DEMAND frame, as `_create_demand_lines` stores them."""
+    return {
+        "run": run.pk,
+        "week": _date_column(demand["week"]),
+        "channel": demand["channel_id"].to_numpy(dtype=np.int64),
+        "product": demand["product_id"].astype("Int64").array,
+        "component": demand["component"].astype(str).to_numpy(dtype=object),
+        **{name: _float_column(demand[name]) for name in ("mean", "p10", "p50", "p90")},
+        **{name: _cents_column(demand[name]) for name in ("revenue", "revenue_p10", "revenue_p90")},
+    }
+
+
+def capacity_line_columns(run: ForecastRun, capacity: pd.DataFrame) -> dict[str, Any]:
+    """CapacityLine field values of a CAPACITY frame, as `_create_capacity_lines` stores them."""
+    return {
+        "run": run.pk,
+        "resource": capacity["resource_id"].to_numpy(dtype=np.int64),
+        "week": _date_column(capacity["week"]),
+        **{name: _float_column(capacity[name]) for name in ("load", "capacity", "shortfall", "unfulfilled_units")},
+        "utilisation": _float_column(capacity["utilisation"]),  # NaN: NULL, as `_float` stores it
+        "revenue_at_risk": _cents_column(capacity["revenue_at_risk"]),
+    }
+
+
+def copy_rows(model: type[models.Model], columns: dict[str, Any]) -> int:
+    """Insert rows into `model`'s table with COPY ... FROM STDIN (FORMAT csv), in the current
+    transaction. `columns` holds a value array (or one value) for every concrete field but the
+    primary key, by field name; table and column names come from the model's _meta. Returns
+    the number of rows."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    names = {f.name for f in fields}
+    if set(columns) != names:
+        raise ValueError(f"copy_rows({model.__name__}): columns {sorted(columns)} are not its fields {sorted(names)}")
+    frame = pd.DataFrame({f.column: columns[f.name] for f in fields})
+    if frame.empty:
+        return 0
+    buffer = io.StringIO()
+    # NaN, <NA> and NaT are written as an empty unquoted field: NULL in PostgreSQL's csv format.
+    frame.to_csv(buffer, index=False, header=False)
+    buffer.seek(0)
+    quote = connection.ops.quote_name
+    options = ["FORMAT csv"]
+    # An empty string in a text column is an empty unquoted field too: read it as '' not NULL.
+    text = [quote(f.column) for f in fields if isinstance(f, models.CharField | models.TextField) and not f.null]
+    if text:
+        options.append(f"FORCE_NOT_NULL ({', '.join(text)})")
+    sql = (
+        f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"FROM STDIN WITH ({', '.join(options)})"
+    )
+    with connection.cursor() as cursor:
+        cursor.copy_expert(sql, buffer)
+    return len(frame)
+
+
+def _date_column(values: pd.Series) -> np.ndarray:
+    """'YYYY-MM-DD' of each value (the date `_date` gives), '' (NULL) for NaT."""
+    days = pd.to_datetime(values).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    return np.where(np.isnat(days), "", np.datetime_as_string(days, unit="D"))
+
+
+def _float_column(values: pd.Series) -> np.ndarray:
+    """Floats, written in full (shortest round-trip) precision, so the database reads back
+    the same doubles; NaN is NULL (a NOT NULL column then refuses the row, as bulk_create's
+    `float(None)` refuses it)."""
+    return values.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _cents_column(values: pd.Series) -> np.ndarray:
+    """Money as text with two decimals, exactly what `_cents` stores (NaN: 0.00).
+
+    `_cents` rounds with Python's round(value, 2): the exact binary value to the nearest cent,
+    a tie to the even cent. Here, the cents are rint(value * 100), which is the same integer
+    unless value * 100 lies within its rounding error of a half cent (or is huge or not
+    finite): those few values go through `_cents` itself.
+    """
+    x = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    if len(x) == 0:
+        return np.zeros(0, dtype=str)
+    x = np.where(np.isnan(x), 0.0, x)
+    scaled = x * 100.0
+    cents = np.rint(scaled)
+    near_half = np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5) <= 1e-9 + np.abs(scaled) * 1e-15
+    unsure = near_half | ~(np.abs(x) < 1e13)
+    special: dict[int, str] = {}
+    cents[unsure] = 0.0
+    k = cents.astype(np.int64)
+    for i in np.flatnonzero(unsure):
+        exact = _cents(float(x[i]))
+        if exact.is_finite():
+            k[i] = int(exact.scaleb(2))
+        else:
+            special[int(i)] = str(exact)  # the database refuses it, as it refuses bulk_create's
+    whole, part = np.divmod(np.abs(k), 100)
+    text = np.strings.add(np.where(k < 0, "-", ""), whole.astype(str))
+    text = np.strings.add(np.strings.add(text, "."), np.strings.zfill(part.astype(str), 2))
+    if special:
+        text = text.astype(object)
+        for i, value in special.items():
+            text[i] = value
+    return text
 
 
 def _make_current(run: ForecastRun) -> None:

@@ -17,6 +17,7 @@ from .smoothing import forecast_array
 from .weeks import monday_of
 
 WEEK = pd.Timedelta(days=7)
+SEVEN_DAYS = pd.offsets.Day(7)
 HISTORY_WEEKS = 156  # three years: enough for a yearly season, short enough to stay current
 PRICE_WEEKS = 13  # revenue per unit = the last quarter's average
 _DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
@@ -79,10 +80,39 @@ def _regular(y: pd.Series, offset: pd.DateOffset) -> pd.Series:
     """Reindex y on a regular grid from its first to its last point (missing periods = NaN)."""
     y = y.sort_index()
     y = y[~y.index.duplicated(keep="last")]
-    grid = pd.date_range(y.index[0], y.index[-1], freq=offset)
+    grid = _date_range(y.index[0], y.index[-1], freq=offset)
     if len(grid) == 0 or grid[-1] != y.index[-1]:
         return y.astype("float64")
     return y.reindex(grid).astype("float64")
+
+
+def _date_range(
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    *,
+    periods: int | None = None,
+    freq: str | pd.DateOffset,
+) -> pd.DatetimeIndex:
+    """pd.date_range(start, end, periods, freq), in 7-day steps when that gives the same dates.
+
+    A weekly offset anchored on a weekday ("W-MON", `Week(weekday=k)`) from a date that falls
+    on that weekday (from `start`, or back from `end` without a start) steps 7 days at a time:
+    the same dates, but pandas builds a "W-MON" range one date at a time in Python and a "7D"
+    range in one numpy step. The index's `freq` then reads "7D" (the caller re-tags it where
+    it is seen). Anything else goes to pd.date_range as is.
+    """
+    offset = pd.tseries.frequencies.to_offset(freq)
+    anchor = start if start is not None else end
+    if (
+        type(offset) is pd.offsets.Week
+        and offset.n == 1
+        and offset.weekday is not None
+        and not offset.normalize
+        and anchor is not None
+        and pd.Timestamp(anchor).weekday() == offset.weekday
+    ):
+        return pd.date_range(start, end, periods=periods, freq=SEVEN_DAYS)
+    return pd.date_range(start, end, periods=periods, freq=offset)
 
 
 def _fill(values: np.ndarray) -> np.ndarray:
@@ -136,7 +166,9 @@ def _frame(
     horizon: int,
 ) -> pd.DataFrame:
     if len(index):
-        future = pd.date_range(index[-1] + offset, periods=horizon, freq=offset)
+        future = _date_range(index[-1] + offset, periods=horizon, freq=offset)
+        if future.freq != offset:  # built in 7-day steps: same dates, tagged with y's own frequency
+            future = pd.DatetimeIndex(future, freq=offset)
     else:
         future = pd.date_range(pd.Timestamp("1970-01-01"), periods=0, freq=offset)
     if len(future) != horizon:  # offsets that date_range cannot anchor (e.g. the 15th monthly)
@@ -197,13 +229,13 @@ def forecast_runrate(
 def _one_series(
     part: pd.DataFrame | None, channel_id: int, product_id: int, as_of: pd.Timestamp, horizon: int
 ) -> pd.DataFrame:
-    weeks = pd.date_range(end=as_of - WEEK, periods=1, freq="W-MON")
+    weeks = _date_range(end=as_of - WEEK, periods=1, freq="W-MON")
     if part is None or part.empty:
         y = pd.Series(np.zeros(1), index=weeks)
         rpu = np.nan
     else:
         by_week = part.groupby("week")[["units", "revenue"]].sum()
-        grid = pd.date_range(by_week.index.min(), as_of - WEEK, freq="W-MON")
+        grid = _date_range(by_week.index.min(), as_of - WEEK, freq="W-MON")
         y = by_week["units"].reindex(grid, fill_value=0.0)
         recent = by_week[by_week["units"] > 0].tail(PRICE_WEEKS)
         units = float(recent["units"].sum())

@@ -113,13 +113,28 @@ def seasonal_indices(y: FloatArray, season: int, multiplicative: bool) -> FloatA
 
     Multiplicative indices average to 1, additive ones to 0.
     """
-    n = len(y)
     trend = _centred_average(y, season)
     detrended = y / trend if multiplicative else y - trend
-    positions = np.arange(n) % season
-    idx = np.array([np.nanmean(detrended[positions == p]) for p in range(season)])
+    idx = _position_means(detrended, season)
     idx = idx / idx.mean() if multiplicative else idx - idx.mean()
     return np.asarray(idx, dtype=np.float64)
+
+
+def _position_means(values: FloatArray, season: int) -> FloatArray:
+    """np.nanmean(values[p::season]) for each position p in the season, in two reductions.
+
+    The first n % season positions hold one value more than the others: each group is a
+    (positions x values) block, made contiguous so that every row is summed exactly as the
+    1-d np.nanmean sums it (same values, same order, same pairwise summation).
+    """
+    full, extra = divmod(len(values), season)
+    block = values[: full * season].reshape(full, season)
+    out = np.empty(season)
+    if extra:
+        longer = np.vstack([block[:, :extra], values[full * season :][None, :]])
+        out[:extra] = np.nanmean(np.ascontiguousarray(longer.T), axis=1)
+    out[extra:] = np.nanmean(np.ascontiguousarray(block[:, extra:].T), axis=1)
+    return out
 
 
 def _ses_levels(y: FloatArray) -> tuple[float, FloatArray]:
@@ -192,9 +207,7 @@ def _band_offsets(errors: FloatArray, horizon: int) -> tuple[FloatArray, FloatAr
         good = good[:1]
     lo = np.full(horizon, np.nan)
     hi = np.full(horizon, np.nan)
-    for h in good:
-        col = errors[:, h][~np.isnan(errors[:, h])]
-        lo[h], hi[h] = np.quantile(col, [0.1, 0.9])
+    lo[good], hi[good] = _column_quantiles(errors[:, good], counts[good], (0.1, 0.9))
     last = int(good[-1])
     scale = np.sqrt(np.arange(1, horizon + 1) / (last + 1.0))
     tail = np.arange(horizon) > last
@@ -203,6 +216,29 @@ def _band_offsets(errors: FloatArray, horizon: int) -> tuple[FloatArray, FloatAr
     lo = np.minimum(np.fmin.accumulate(np.nan_to_num(lo, nan=0.0)), 0.0)
     hi = np.maximum(np.fmax.accumulate(np.nan_to_num(hi, nan=0.0)), 0.0)
     return lo, hi
+
+
+def _column_quantiles(values: FloatArray, counts: NDArray[np.intp], qs: tuple[float, ...]) -> list[FloatArray]:
+    """np.quantile(column without its NaN, q) of every column, for each q, from one sort.
+
+    counts: the non-NaN values of each column. The same numbers as np.quantile's default
+    ("linear") method, step for step: virtual index (n - 1) q, its floor and the next value
+    of the sorted column, and numpy's own interpolation (from the upper value when the weight
+    is >= 0.5). NaN sort last, so the first `counts` values of a sorted column are its values.
+    """
+    ordered = np.sort(values, axis=0)
+    columns = np.arange(values.shape[1])
+    out = []
+    for q in qs:
+        position = (counts - 1) * q
+        below = np.floor(position)
+        t = position - below
+        lower = below.astype(np.intp)
+        upper = np.minimum(lower + 1, counts - 1)
+        a, b = ordered[lower, columns], ordered[upper, columns]
+        diff = b - a
+        out.append(np.where(t >= 0.5, b - diff * (1 - t), a + diff * t))
+    return out
 
 
 def _naive_band(y: FloatArray, horizon: int) -> PointAndBand:

@@ -11,8 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from forecasting.engine import runrate, smoothing
 from forecasting.engine.runrate import forecast_runrate, forecast_series, runrate_series_keys
 from forecasting.engine.schemas import RUNRATE_FORECAST
+
+from .company import company
 
 
 def check(frame: pd.DataFrame, horizon: int, first: pd.Timestamp) -> None:
@@ -174,3 +177,128 @@ def test_forecast_runrate_treats_weeks_without_sales_as_zero_and_keys_fan_out() 
     two = whole[whole["channel_id"] == 2]
     assert 1.0 < two["mean"].iloc[0] < 3.5
     assert two["revenue_per_unit"].iloc[0] == 5.0
+
+
+# --- the faster weekly ranges and band quantiles give the same numbers -------------------------
+
+
+def reference_band_offsets(errors: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """smoothing._band_offsets as it was: one np.quantile per horizon."""
+    counts = np.sum(~np.isnan(errors), axis=0)
+    good = np.flatnonzero(counts >= smoothing.MIN_ERRORS_PER_HORIZON)
+    if len(good) == 0:
+        good = np.flatnonzero(counts >= 4)
+        if len(good) == 0:
+            return None
+        good = good[:1]
+    lo = np.full(horizon, np.nan)
+    hi = np.full(horizon, np.nan)
+    for h in good:
+        col = errors[:, h][~np.isnan(errors[:, h])]
+        lo[h], hi[h] = np.quantile(col, [0.1, 0.9])
+    last = int(good[-1])
+    scale = np.sqrt(np.arange(1, horizon + 1) / (last + 1.0))
+    tail = np.arange(horizon) > last
+    lo[tail] = lo[last] * scale[tail]
+    hi[tail] = hi[last] * scale[tail]
+    lo = np.minimum(np.fmin.accumulate(np.nan_to_num(lo, nan=0.0)), 0.0)
+    hi = np.maximum(np.fmax.accumulate(np.nan_to_num(hi, nan=0.0)), 0.0)
+    return lo, hi
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    origins=st.integers(1, 170),
+    horizon=st.integers(1, 60),
+    scale=st.sampled_from([1e-3, 1.0, 250.0, 1e6]),
+    ties=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_band_offsets_equal_the_per_horizon_quantiles(
+    origins: int, horizon: int, scale: float, ties: bool, seed: int
+) -> None:
+    # errors as _smoothed builds them: NaN for the first origins and past the history's end
+    # (fewer errors at longer horizons), sometimes heavily tied (rounded)
+    rng = np.random.default_rng(seed)
+    errors = rng.standard_normal((origins, horizon)) * scale
+    if ties:
+        errors = np.round(errors / scale) * scale
+    target = np.arange(origins)[:, None] + np.arange(1, horizon + 1)[None, :]
+    errors[target >= origins] = np.nan
+    errors[: max(2, origins // 5)] = np.nan
+    errors[rng.random(errors.shape) < 0.05] = np.nan
+    got = smoothing._band_offsets(errors, horizon)
+    expected = reference_band_offsets(errors, horizon)
+    if expected is None:
+        assert got is None
+    else:
+        assert got is not None
+        np.testing.assert_array_equal(got[0], expected[0])  # bit for bit
+        np.testing.assert_array_equal(got[1], expected[1])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    day=st.integers(0, 3000),
+    seconds=st.sampled_from([0, 1, 3600 * 9 + 30, 86399]),
+    weekday=st.integers(0, 6),
+    periods=st.integers(0, 170),
+    use_end=st.sampled_from(["start+periods", "start+end", "end+periods"]),
+    tz=st.sampled_from([None, "Europe/Berlin"]),
+    on_weekday=st.booleans(),
+)
+def test_weekly_date_ranges_are_the_same_dates_as_pandas_gives(
+    day: int, seconds: int, weekday: int, periods: int, use_end: str, tz: str | None, on_weekday: bool
+) -> None:
+    # from dates on the offset's weekday (the 7-day steps) or not (pandas' own range)
+    anchor = pd.Timestamp("2018-01-01", tz=tz) + pd.Timedelta(days=day, seconds=seconds)
+    offset = pd.offsets.Week(weekday=anchor.weekday() if on_weekday else weekday)
+    if use_end == "start+periods":
+        kwargs: dict = {"start": anchor, "periods": periods}
+    elif use_end == "start+end":
+        kwargs = {"start": anchor, "end": anchor + pd.Timedelta(days=periods)}
+    else:
+        kwargs = {"end": anchor, "periods": periods}
+    expected = pd.date_range(**kwargs, freq=offset)
+    got = runrate._date_range(**kwargs, freq=offset)
+    assert list(got) == list(expected)
+    assert got.dtype == expected.dtype
+
+
+def test_weekly_forecasts_keep_their_weekly_frequency() -> None:
+    for weekday in range(7):
+        y = pd.Series(
+            np.arange(60.0), index=pd.date_range("2022-01-03", periods=60, freq=f"W-{runrate._DAYS[weekday]}")
+        )
+        frame = forecast_series(y, 10)
+        assert frame.index.freq == pd.offsets.Week(weekday=weekday)
+        assert list(frame.index) == list(pd.date_range(y.index[-1], periods=11, freq=y.index.freq)[1:])
+
+
+def test_forecast_runrate_gives_what_weekly_ranges_built_date_by_date_give(monkeypatch) -> None:
+    inputs = company()
+    as_of = inputs.as_of
+    fast = forecast_runrate(inputs.sales, inputs.channels, as_of=as_of)
+    monkeypatch.setattr(runrate, "_date_range", lambda *a, freq, **k: pd.date_range(*a, freq=freq, **k))
+    slow = forecast_runrate(inputs.sales, inputs.channels, as_of=as_of)
+    assert len(fast) == 2 * 52
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    season=st.integers(1, 60),
+    extra=st.integers(0, 400),
+    nan_share=st.sampled_from([0.0, 0.1, 0.5]),
+    seed=st.integers(0, 99),
+)
+def test_position_means_equal_one_nanmean_per_position(season: int, extra: int, nan_share: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    values = rng.standard_normal(2 * season + extra) * 10.0 ** rng.integers(-4, 8)
+    values[rng.random(len(values)) < nan_share] = np.nan
+    positions = np.arange(len(values)) % season
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a position with only NaN: nan, with numpy's warning
+        expected = np.array([np.nanmean(values[positions == p]) for p in range(season)])
+        got = smoothing._position_means(values, season)
+    np.testing.assert_array_equal(got, expected)  # bit for bit, NaN where all are NaN
