@@ -65,6 +65,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             # the weekly review: the CEO opens it, freezes the week and records the decisions
             "weeklysnapshot": ("view", "add", "change"),
         },
+        # integrations: the CEO creates and revokes API tokens and webhook subscriptions
+        "integrations": {
+            "integrationtoken": ("view", "add", "change"),
+            "webhooksubscription": WRITE,
+            "webhookdelivery": VIEW,
+        },
     },
     SALES: {
         "pipeline": dict.fromkeys(PIPELINE_MODELS, WRITE),

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "sopdesk",
+    "integrations",
     "pipeline",
     "operations",
     "forecasting",
