@@ -1,10 +1,10 @@
 """Review sections drawn from the pipeline: headline counts, the waterfall, sources, NPS.
 
-Every read stops at the review's Monday. Opportunities are read as they stood at a moment
-from their history (`Opportunity.history`: the latest row dated before the moment), so a
-review rebuilt later for the same week reads the same whatever happened since; NPS responses
-dated on or after the Monday are left out. Each builder runs a fixed number of queries: the
-history is ranked in SQL and only the needed columns come back, into pandas.
+Every read stops at the review's Monday and is one query of `pipeline.selectors` (the weekly
+review's reads): opportunities are read as they stood at a moment from their history, so a
+review rebuilt later for the same week reads the same; NPS responses dated on or after the
+Monday are left out. Each builder runs a fixed number of queries; its charts are drawn by
+`pipeline_figures`.
 
 Money inside this module is whole cents (int64), so the waterfall adds up to the cent.
 """
@@ -17,18 +17,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pandas as pd
-from django.conf import settings
-from django.db.models import Count, F, Q, Window
-from django.db.models.functions import RowNumber, TruncMonth
 from django.urls import reverse
-from django.utils import timezone
+from django.utils.text import slugify
 
-from pipeline.choices import Direction, LastTouch, Trigger
-from pipeline.models import LeadSource, NpsResponse, Opportunity, Stage
-from sopdesk.templatetags import formatting
-from sopdesk.weeks import first_of_month, week_label
+from pipeline import selectors
+from pipeline.choices import Direction
+from sopdesk.weeks import first_of_month
 
 from .. import figures
+from . import pipeline_figures as charts
 from .base import Card, ReviewInputs, Section, card, column, money, section, table
 
 #: the bars of the waterfall between its start and end, in order: slug (the drill-down URL's
@@ -42,89 +39,11 @@ CAUSES: dict[str, str] = {
     "lost": "Lost",
     "amount": "Amount changes",
 }
+#: the waterfall chart's bar labels: short enough to stay on one line at 1024 px
+BAR_LABELS = {"start": "Start", **CAUSES, "amount": "Amounts", "end": "End"}
 SOURCE_WEEKS = 26
 NPS_MONTHS = 12
 LATEST_COMMENTS = 10
-STATE_COLUMNS = (
-    "id",
-    "stage_id",
-    "amount",
-    "created_on",
-    "expected_close_date",
-    "closed_on",
-    "source_id",
-    "direction",
-    "last_touch",
-    "trigger",
-)
-DATE_COLUMNS = ("created_on", "expected_close_date", "closed_on")
-TOTAL_COLOUR, UP_COLOUR, DOWN_COLOUR = "#1d4ed8", "#60a5fa", figures.OTHER_COLOUR
-ALL_CHANNELS_COLOUR = "#1f2937"
-
-
-# --- reads (a fixed number of queries each) ----------------------------------------------
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
-def opportunity_states_at(day: dt.date) -> pd.DataFrame:
-    """Every opportunity as it stood at `day` 00:00 (local time), from its history. One query.
-
-    Index: opportunity id. Columns: STATE_COLUMNS but id; amount in cents (int64); the dates
-    as datetime64 (NaT when empty). Deals entered later, or deleted by then, are absent.
-    """
-    historical = Opportunity.history.model  # type: ignore[attr-defined]
-    # Only the rank may filter the ranked rows: any other condition would be applied before
-    # ranking and pick an older row, so deletions ("-") are dropped in pandas.
-    rows = (
-        historical.objects.filter(history_date__lt=_midnight(day))
-        .order_by()
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("id")],
-                order_by=[F("history_date").desc(), F("history_id").desc()],
-            )
-        )
-        .filter(rank=1)
-        .values_list("history_type", *STATE_COLUMNS)
-    )
-    frame = pd.DataFrame.from_records(list(rows), columns=["history_type", *STATE_COLUMNS])
-    frame = frame.loc[frame["history_type"] != "-", list(STATE_COLUMNS)].set_index("id")
-    frame["amount"] = pd.Series([int(amount * 100) for amount in frame["amount"]], index=frame.index, dtype="int64")
-    frame["stage_id"] = frame["stage_id"].astype("int64")
-    frame["source_id"] = frame["source_id"].astype("Int64")
-    for name in DATE_COLUMNS:
-        frame[name] = pd.to_datetime(frame[name])
-    return frame
-
-
-def stage_table() -> pd.DataFrame:
-    """Index: stage id. Columns: name, default_probability (int, %), is_won, is_lost."""
-    rows = Stage.objects.order_by("order").values_list("id", "name", "default_probability", "is_won", "is_lost")
-    return pd.DataFrame.from_records(
-        list(rows), columns=["id", "name", "default_probability", "is_won", "is_lost"]
-    ).set_index("id")
-
-
-def _nps_counts(*, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """NPS responses dated in [start, end) per month and channel, counted in SQL.
-    Columns: month (date), channel (str), responses, promoters, detractors (ints)."""
-    rows = (
-        NpsResponse.objects.filter(date__gte=start, date__lt=end)
-        .annotate(month=TruncMonth("date"))
-        .values("month", "channel__name")
-        .annotate(
-            responses=Count("id"),
-            promoters=Count("id", filter=Q(score__gte=9)),
-            detractors=Count("id", filter=Q(score__lte=6)),
-        )
-        .order_by("month", "channel__name")
-        .values_list("month", "channel__name", "responses", "promoters", "detractors")
-    )
-    return pd.DataFrame.from_records(list(rows), columns=["month", "channel", "responses", "promoters", "detractors"])
 
 
 # --- small helpers -----------------------------------------------------------------------
@@ -139,14 +58,17 @@ def _cents_to_money(cents: int) -> str | None:
     return money(Decimal(int(cents)).scaleb(-2))
 
 
-def _money_text(cents: int, *, signed: bool = False) -> str:
-    """Money as the page writes it ('€12,001', '−€300'), with '+' on gains when `signed`."""
-    text = formatting.money(Decimal(int(cents)).scaleb(-2))
-    return f"+{text}" if signed and cents > 0 else text
-
-
 def _day(day: dt.date) -> str:
     return f"{day.day} {day:%b}"
+
+
+def _span(first: dt.date, last: dt.date) -> str:
+    """Days from `first` to `last` included: '16–22 Nov', '28 Sep – 4 Oct', '1 Dec'."""
+    if first == last:
+        return _day(first)
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{_day(last)}"
+    return f"{_day(first)} – {_day(last)}"
 
 
 def _list_url(**params: Any) -> str:
@@ -155,13 +77,6 @@ def _list_url(**params: Any) -> str:
 
 def _between(dates: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
     return (dates >= pd.Timestamp(start)) & (dates < pd.Timestamp(end))
-
-
-def _house_layout(**overrides: Any) -> dict[str, Any]:
-    """The look of dashboards.figures (font, margins, legend) with this chart's axes."""
-    layout = figures._layout(first_week="")
-    layout.update(overrides)
-    return layout
 
 
 def _months_to(last: dt.date, count: int) -> list[dt.date]:
@@ -178,10 +93,11 @@ def _months_to(last: dt.date, count: int) -> list[dt.date]:
 
 
 def headline_cards(inputs: ReviewInputs) -> list[Card]:
-    """Created, won and lost in the week (count and value, unweighted) and the month's NPS."""
+    """Created, won and lost in the week (count and value, unweighted) and the month's NPS.
+    Labels stay short (the cards sit ~7 to a row); the week or the unit goes in the note."""
     start, end = inputs.period_start, inputs.period_end
-    stages = stage_table()
-    states = opportunity_states_at(end).join(stages[["is_won", "is_lost"]], on="stage_id")
+    stages = selectors.stage_table()
+    states = selectors.opportunity_states_at(day=end).join(stages[["is_won", "is_lost"]], on="stage_id")
     created = states[_between(states["created_on"], start, end)]
     closed = states[_between(states["closed_on"], start, end)]
     won = closed[closed["is_won"].astype(bool)]
@@ -190,25 +106,26 @@ def headline_cards(inputs: ReviewInputs) -> list[Card]:
     created_url = _list_url(ordering="-created_on")
     won_url = _list_url(stage=stage_ids["is_won"], ordering="-expected_close_date")
     lost_url = _list_url(stage=stage_ids["is_lost"], ordering="-expected_close_date")
-    week_note = f"{_day(start)} to {_day(end - dt.timedelta(days=1))}"
-    cards = [
-        card("created_count", "New deals", len(created), "int", url=created_url, note=week_note),
-        card("created_value", "New pipeline", _cents_to_money(created["amount"].sum()), "money", url=created_url),
-        card("won_count", "Deals won", len(won), "int", url=won_url, note=week_note),
-        card("won_value", "Value won", _cents_to_money(won["amount"].sum()), "money", url=won_url),
-        card("lost_count", "Deals lost", len(lost), "int", url=lost_url, note=week_note),
-        card("lost_value", "Value lost", _cents_to_money(lost["amount"].sum()), "money", url=lost_url),
-    ]
+    week = _span(start, end - dt.timedelta(days=1))
+    cards = []
+    for key, deals, url, labels in (
+        ("created", created, created_url, ("New deals", "New pipeline")),
+        ("won", won, won_url, ("Deals won", "Value won")),
+        ("lost", lost, lost_url, ("Deals lost", "Value lost")),
+    ):
+        value = _cents_to_money(deals["amount"].sum())
+        cards.append(card(f"{key}_count", labels[0], len(deals), "int", url=url, note=week))
+        cards.append(card(f"{key}_value", labels[1], value, "money", url=url, note=f"{week}, unweighted"))
     return [*cards, _nps_card(inputs)]
 
 
 def _nps_card(inputs: ReviewInputs) -> Card:
     last_day = inputs.period_end - dt.timedelta(days=1)
     month = first_of_month(last_day)
-    counts = _nps_counts(start=month, end=inputs.week)
+    counts = selectors.nps_counts_by_month_and_channel(start=month, end=inputs.week)
     responses = int(counts["responses"].sum())
     score = nps_score(int(counts["promoters"].sum()), int(counts["detractors"].sum()), responses)
-    note = f"{responses} response{'' if responses == 1 else 's'} in {month:%B %Y}, to {_day(last_day)}"
+    note = f"{responses} response{'' if responses == 1 else 's'}, {_span(month, last_day)}"
     return card("nps", f"NPS, {month:%B}", score, "number", url=reverse("pipeline:nps-list"), note=note)
 
 
@@ -295,9 +212,9 @@ def waterfall(inputs: ReviewInputs) -> Section:
     """The weighted pipeline closing within the horizon, from the week's start to its end."""
     start_day, end_day, weeks = inputs.period_start, inputs.period_end, inputs.horizon_weeks
     changes = attribute_changes(
-        opportunity_states_at(start_day),
-        opportunity_states_at(end_day),
-        stage_table(),
+        selectors.opportunity_states_at(day=start_day),
+        selectors.opportunity_states_at(day=end_day),
+        selectors.stage_table(),
         start_day=start_day,
         end_day=end_day,
         horizon_weeks=weeks,
@@ -307,37 +224,14 @@ def waterfall(inputs: ReviewInputs) -> Section:
     deals = {step: [int(pk) for pk in changes.index[changes[step] != 0]] for step in steps}
     labels = {"start": f"Start, {_day(start_day)}", **CAUSES, "end": f"End, {_day(end_day)}"}
     links = {step: reverse("dashboards:review-deals", args=[inputs.week, step]) for step in steps}
-    counts = [f"{len(deals[step])} deal{'' if len(deals[step]) == 1 else 's'}" for step in steps]
-    texts = [_money_text(totals[step], signed=step in CAUSES) for step in steps]
-    trace = {
-        "type": "waterfall",
-        "x": [labels[step] for step in steps],
-        "y": [totals[step] / 100 for step in steps],
-        "measure": ["absolute", *["relative"] * len(CAUSES), "total"],
-        "text": texts,
-        "textposition": "outside",
-        "customdata": [f"{text} · {count}" for text, count in zip(texts, counts, strict=True)],
-        "hovertemplate": "%{x}<br>%{customdata}<extra></extra>",
-        "increasing": {"marker": {"color": UP_COLOUR}},
-        "decreasing": {"marker": {"color": DOWN_COLOUR}},
-        "totals": {"marker": {"color": TOTAL_COLOUR}},
-        "connector": {"line": {"color": "#cbd5e1", "width": 1}},
-        "cliponaxis": False,
-        "meta": {"links": [links[step] for step in steps]},
-    }
-    symbol = formatting.CURRENCY_SYMBOLS.get(settings.SOPDESK_CURRENCY, f"{settings.SOPDESK_CURRENCY} ")
-    layout = _house_layout(
-        showlegend=False,
-        margin={"l": 64, "r": 16, "t": 24, "b": 56},
-        xaxis={"type": "category", "showgrid": False, "linecolor": "#cbd5e1", "fixedrange": True},
-        yaxis={
-            "title": {"text": "Weighted pipeline"},
-            "tickprefix": symbol,
-            "tickformat": ",.0f",
-            "gridcolor": "#e5e7eb",
-            "zeroline": False,
-            "fixedrange": True,
-        },
+    figure = charts.waterfall(
+        steps=steps,
+        labels=BAR_LABELS,
+        hover_labels=labels,
+        totals=totals,
+        deals=deals,
+        links=links,
+        title_text=f"Weighted pipeline closing within {weeks} weeks, {_day(start_day)} to {_day(end_day)}",
     )
     rows = [
         {"cause": labels[step], "deals": len(deals[step]), "value": _cents_to_money(totals[step]), "_url": links[step]}
@@ -345,7 +239,7 @@ def waterfall(inputs: ReviewInputs) -> Section:
     ]
     return section(
         _waterfall_caption(totals, weeks=weeks, start_day=start_day, end_day=end_day),
-        figures={"waterfall": {"data": [trace], "layout": layout}},
+        figures={"waterfall": figure},
         tables={
             "waterfall": table(
                 "Pipeline waterfall (weighted, closing within the horizon)",
@@ -359,11 +253,13 @@ def waterfall(inputs: ReviewInputs) -> Section:
 
 def _waterfall_caption(totals: dict[str, int], *, weeks: int, start_day: dt.date, end_day: dt.date) -> str:
     change = totals["end"] - totals["start"]
-    moves = [f"{CAUSES[cause].lower()} {_money_text(totals[cause], signed=True)}" for cause in CAUSES if totals[cause]]
+    moves = [
+        f"{CAUSES[cause].lower()} {charts.money_text(totals[cause], signed=True)}" for cause in CAUSES if totals[cause]
+    ]
     return (
-        f"The weighted pipeline closing in the next {weeks} weeks went from {_money_text(totals['start'])} "
-        f"on {_day(start_day)} to {_money_text(totals['end'])} on {_day(end_day)} "
-        f"({_money_text(change, signed=True) if change else 'no change'})"
+        f"The weighted pipeline closing in the next {weeks} weeks went from {charts.money_text(totals['start'])} "
+        f"on {_day(start_day)} to {charts.money_text(totals['end'])} on {_day(end_day)} "
+        f"({charts.money_text(change, signed=True) if change else 'no change'})"
         + (f": {', '.join(moves)}." if moves else ".")
         + " Weighted means amount × the stage's default probability; a deal slips when its expected "
         "close leaves that window (moved out, or passed while still open)."
@@ -376,108 +272,44 @@ def _waterfall_caption(totals: dict[str, int], *, weeks: int, start_day: dt.date
 def sources(inputs: ReviewInputs) -> Section:
     """New opportunities of the last 26 weeks by source, direction, last touch and trigger."""
     weeks = [inputs.week - dt.timedelta(weeks=n) for n in range(SOURCE_WEEKS, 0, -1)]
-    states = opportunity_states_at(inputs.week)
-    names = dict(LeadSource.objects.values_list("id", "name"))
-    new = states[_between(states["created_on"], weeks[0], inputs.week)]
-    created = new["created_on"]
-    frame = pd.DataFrame(
-        {
-            "week": (created - pd.to_timedelta(created.dt.day_of_week, unit="D")).dt.date,
-            "source": new["source_id"].map(names).fillna("Unknown").astype(str),
-            "source_id": new["source_id"],
-            "direction": new["direction"].astype(str),
-            "last_touch": new["last_touch"].map(_choice_label(LastTouch)),
-            "trigger": new["trigger"].map(_choice_label(Trigger)),
-            "count": 1,
-            "amount": new["amount"],
-        },
-        index=new.index,
-    )
+    frame = selectors.opportunities_created_between(start=weeks[0], end=inputs.week)
     period = f"the {SOURCE_WEEKS} weeks to {_day(inputs.week - dt.timedelta(days=1))}"
     if frame.empty:
         return section(f"No new opportunities in {period}.")
-    urls = {name: _list_url(source=pk, ordering="-created_on") for pk, name in names.items()}
+    source_ids = frame.dropna(subset=["source_id"]).groupby("source")["source_id"].first()
+    urls = {name: _list_url(source=int(pk), ordering="-created_on") for name, pk in source_ids.items()}
+    weekly = {
+        "source": "New opportunities by source, per week",
+        "direction": "New opportunities, inbound and outbound, per week",
+    }
+    totals = {"last_touch": "Where they last saw us", "trigger": "What prompted them"}
+    tables = {
+        "source": "New opportunities by source",
+        "last_touch": "By where they last saw us",
+        "trigger": "By what prompted them",
+    }
     return section(
         _sources_caption(frame, period=period, last_week=weeks[-1]),
         figures={
-            "by_source": _weekly_bars(frame, by="source", weeks=weeks),
-            "by_direction": _weekly_bars(frame, by="direction", weeks=weeks),
-            "by_last_touch": _totals_bars(frame, by="last_touch", title=f"New opportunities, {SOURCE_WEEKS} weeks"),
-            "by_trigger": _totals_bars(frame, by="trigger", title=f"New opportunities, {SOURCE_WEEKS} weeks"),
+            **{
+                f"by_{by}": charts.weekly_bars(frame, by=by, weeks=weeks, title_text=title)
+                for by, title in weekly.items()
+            },
+            **{
+                f"by_{by}": charts.totals_bars(frame, by=by, title_text=f"{title}, {SOURCE_WEEKS} weeks")
+                for by, title in totals.items()
+            },
         },
         tables={
-            "by_source": _share_table(
-                frame,
-                by="source",
-                title="New opportunities by source",
-                urls=urls,
-                last_week=weeks[-1],
-            ),
-            "by_last_touch": _share_table(
-                frame, by="last_touch", title="By where they last saw us", last_week=weeks[-1]
-            ),
-            "by_trigger": _share_table(frame, by="trigger", title="By what prompted them", last_week=weeks[-1]),
+            **{
+                f"by_{by}": _share_table(
+                    frame, by=by, title=title, last_week=weeks[-1], urls=urls if by == "source" else None
+                )
+                for by, title in tables.items()
+            },
             "weekly": _weekly_table(frame, weeks=weeks),
         },
     )
-
-
-def _choice_label(choices: Any) -> Any:
-    labels = dict(choices.choices)
-    return lambda value: labels.get(value, str(value)) if value else "Not recorded"
-
-
-def _colour(by: str, index: int, name: str) -> str:
-    if by == "direction":
-        return figures.DIRECTION_COLOURS.get(name, figures.OTHER_COLOUR)
-    return figures.SOURCE_COLOURS[index % len(figures.SOURCE_COLOURS)]
-
-
-def _weekly_bars(frame: pd.DataFrame, *, by: str, weeks: list[dt.date]) -> dict[str, Any]:
-    counts = figures.weekly_counts(frame, by=by, weeks=weeks)
-    x = [week.isoformat() for week in counts.index]
-    labels = [week_label(week) for week in counts.index]
-    traces = []
-    for index, name in enumerate(counts.columns):
-        label = Direction(name).label if by == "direction" and name in Direction.values else str(name)
-        traces.append(
-            {
-                "type": "bar",
-                "x": x,
-                "y": [int(value) for value in counts[name]],
-                "name": label,
-                "marker": {"color": _colour(by, index, str(name))},
-                "customdata": labels,
-                "hovertemplate": "%{customdata}<br>" + label + ": %{y}<extra></extra>",
-            }
-        )
-    return {"data": traces, "layout": figures._layout(first_week=x[0])}
-
-
-def _totals_bars(frame: pd.DataFrame, *, by: str, title: str) -> dict[str, Any]:
-    """Horizontal bars: the 26 weeks' new opportunities per value of `by`, inbound and outbound
-    stacked, the biggest at the top."""
-    counts = frame.pivot_table(index=by, columns="direction", values="count", aggfunc="sum", fill_value=0)
-    counts = counts.loc[counts.sum(axis=1).sort_values(kind="stable").index]
-    traces = [
-        {
-            "type": "bar",
-            "orientation": "h",
-            "y": [str(label) for label in counts.index],
-            "x": [int(value) for value in counts[direction]],
-            "name": Direction(direction).label if direction in Direction.values else str(direction),
-            "marker": {"color": figures.DIRECTION_COLOURS.get(direction, figures.OTHER_COLOUR)},
-            "hovertemplate": "%{y}: %{x} " + str(direction) + "<extra></extra>",
-        }
-        for direction in counts.columns
-    ]
-    layout = _house_layout(
-        height=max(220, 80 + 28 * len(counts)),
-        margin={"l": 16, "r": 16, "t": 8, "b": 56},
-        xaxis={"title": {"text": title}, "tickformat": ",d", "gridcolor": "#e5e7eb", "fixedrange": True},
-        yaxis={"type": "category", "automargin": True, "fixedrange": True},
-    )
-    return {"data": traces, "layout": layout}
 
 
 def _share_table(
@@ -554,17 +386,8 @@ def nps(inputs: ReviewInputs) -> Section:
     """NPS by month and channel over the last 12 months, and the latest comments."""
     last_day = inputs.period_end - dt.timedelta(days=1)
     months = _months_to(last_day, NPS_MONTHS)
-    counts = _nps_counts(start=months[0], end=inputs.week)
-    comments = list(
-        NpsResponse.objects.filter(date__lt=inputs.week)
-        .exclude(comment="")
-        .order_by("-date", "-id")
-        .values_list("date", "channel__name", "score", "comment")[:LATEST_COMMENTS]
-    )
-    comment_rows = [
-        {"date": day.isoformat(), "channel": channel, "score": score, "comment": comment}
-        for day, channel, score, comment in comments
-    ]
+    counts = selectors.nps_counts_by_month_and_channel(start=months[0], end=inputs.week)
+    comments = selectors.nps_latest_comments(before=inputs.week, limit=LATEST_COMMENTS)
     comment_table = table(
         "Latest comments",
         [
@@ -573,92 +396,60 @@ def nps(inputs: ReviewInputs) -> Section:
             column("score", "Score", "int"),
             column("comment", "Comment"),
         ],
-        comment_rows,
+        [{**comment, "date": comment["date"].isoformat()} for comment in comments],
     )
     if counts.empty:
         caption = f"No NPS responses in the {NPS_MONTHS} months to {_day(last_day)} {last_day.year}."
         return section(caption, tables={"comments": comment_table})
     overall = counts.groupby("month")[["responses", "promoters", "detractors"]].sum().reset_index()
-    overall["channel"] = "All channels"
+    overall["channel"] = charts.ALL_CHANNELS
     long = pd.concat([overall, counts], ignore_index=True)
     long["nps"] = [
         nps_score(p, d, n) for p, d, n in zip(long["promoters"], long["detractors"], long["responses"], strict=True)
     ]
-    rows = [
-        {
+    return section(
+        _nps_caption(long, months=months, last_day=last_day),
+        figures={"nps_by_month": charts.nps_lines(long, months=months, title_text="NPS per month, by channel")},
+        tables={"by_month": _nps_table(long, months=months), "comments": comment_table},
+    )
+
+
+def _nps_table(long: pd.DataFrame, *, months: list[dt.date]) -> dict[str, Any]:
+    """One row per month, newest first (a month without responses shows dashes): all channels'
+    responses, promoter and detractor shares and NPS, then one NPS column per channel."""
+    channels = sorted(set(long["channel"]) - {charts.ALL_CHANNELS})
+    keys = {channel: f"nps_{slugify(channel) or index}" for index, channel in enumerate(channels)}
+    by_key = {(row.month, row.channel): row for row in long.itertuples()}
+    rows = []
+    for month in reversed(months):
+        overall = by_key.get((month, charts.ALL_CHANNELS))
+        n = int(overall.responses) if overall is not None else 0
+        row: dict[str, Any] = {
             "month": month.isoformat(),
-            "channel": channel,
-            "responses": int(n),
-            "promoters": round(100 * int(p) / int(n), 1),
-            "detractors": round(100 * int(d) / int(n), 1),
-            "nps": None if pd.isna(score) else float(score),
+            "responses": n,
+            "promoters": round(100 * int(overall.promoters) / n, 1) if n else None,
+            "detractors": round(100 * int(overall.detractors) / n, 1) if n else None,
+            "nps": _score(overall),
         }
-        for month, channel, n, p, d, score in long.sort_values("month", ascending=False, kind="stable")[
-            ["month", "channel", "responses", "promoters", "detractors", "nps"]
-        ].itertuples(index=False)
-    ]
+        row.update({keys[channel]: _score(by_key.get((month, channel))) for channel in channels})
+        rows.append(row)
     columns = [
-        column("month", "Month", "date"),
-        column("channel", "Channel"),
+        column("month", "Month", "month"),
         column("responses", "Responses", "int"),
         column("promoters", "Promoters", "pct"),
         column("detractors", "Detractors", "pct"),
-        column("nps", "NPS", "number"),
+        column("nps", "NPS, all channels", "number"),
+        *[column(keys[channel], channel, "number") for channel in channels],
     ]
-    return section(
-        _nps_caption(long, months=months, last_day=last_day),
-        figures={"nps_by_month": _nps_figure(long, months=months)},
-        tables={"by_month": table("NPS by month and channel", columns, rows), "comments": comment_table},
-    )
+    return table("NPS by month: all channels, then per channel", columns, rows)
 
 
-def _nps_figure(long: pd.DataFrame, *, months: list[dt.date]) -> dict[str, Any]:
-    x = [month.isoformat() for month in months]
-    channels = ["All channels", *sorted(set(long["channel"]) - {"All channels"})]
-    traces = []
-    for index, channel in enumerate(channels):
-        rows = long[long["channel"] == channel].set_index("month")
-        scores = [rows["nps"].get(month) for month in months]
-        responses = [int(rows["responses"].get(month, 0)) for month in months]
-        overall = channel == "All channels"
-        colour = ALL_CHANNELS_COLOUR if overall else figures.SOURCE_COLOURS[(index - 1) % len(figures.SOURCE_COLOURS)]
-        traces.append(
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "x": x,
-                "y": [None if score is None or pd.isna(score) else float(score) for score in scores],
-                "name": channel,
-                "line": {"color": colour, "width": 3 if overall else 2},
-                "connectgaps": False,
-                "customdata": [f"{n} response{'' if n == 1 else 's'}" for n in responses],
-                "hovertemplate": f"%{{x|%b %Y}}<br>{channel}: NPS %{{y:+.0f}} (%{{customdata}})<extra></extra>",
-            }
-        )
-    layout = _house_layout(
-        xaxis={
-            "type": "date",
-            "tickformat": "%b<br>%Y",
-            "dtick": "M1",
-            "showgrid": False,
-            "linecolor": "#cbd5e1",
-            "fixedrange": True,
-        },
-        yaxis={
-            "title": {"text": "NPS"},
-            "range": [-100, 100],
-            "tickformat": "+d",
-            "gridcolor": "#e5e7eb",
-            "zeroline": True,
-            "zerolinecolor": "#94a3b8",
-            "fixedrange": True,
-        },
-    )
-    return {"data": traces, "layout": layout}
+def _score(row: Any) -> float | None:
+    return None if row is None or pd.isna(row.nps) else float(row.nps)
 
 
 def _nps_caption(long: pd.DataFrame, *, months: list[dt.date], last_day: dt.date) -> str:
-    def score_of(month: dt.date, channel: str = "All channels") -> tuple[float | None, int]:
+    def score_of(month: dt.date, channel: str = charts.ALL_CHANNELS) -> tuple[float | None, int]:
         row = long[(long["month"] == month) & (long["channel"] == channel)]
         return (None, 0) if row.empty else (row["nps"].iloc[0], int(row["responses"].iloc[0]))
 
@@ -668,7 +459,7 @@ def _nps_caption(long: pd.DataFrame, *, months: list[dt.date], last_day: dt.date
     month, before = months[-1], months[-2]
     now, responses = score_of(month)
     then, _ = score_of(before)
-    channels = sorted(set(long.loc[long["month"] == month, "channel"]) - {"All channels"})
+    channels = sorted(set(long.loc[long["month"] == month, "channel"]) - {charts.ALL_CHANNELS})
     by_channel = ", ".join(f"{channel} {signed(score_of(month, channel)[0])}" for channel in channels)
     return (
         f"NPS for {month:%B %Y} (to {_day(last_day)}) is {signed(now)} from {responses} responses; "

@@ -19,6 +19,7 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dashboards.review import pipeline_figures as pf
 from dashboards.review import pipeline_sections as ps
 from dashboards.review.base import ReviewInputs
 from pipeline.models import Opportunity
@@ -159,6 +160,14 @@ def test_the_cards_link_to_the_filtered_pipeline_list(one_deal_per_cause, stages
     assert client_for(ceo).get(cards["won_count"]["url"]).status_code == 200
 
 
+def test_cards_have_short_labels_and_say_the_week_in_their_notes(one_deal_per_cause):
+    cards = ps.headline_cards(INPUTS)
+    assert all(len(card["label"]) <= 16 for card in cards), [card["label"] for card in cards]
+    notes = {card["key"]: card["note"] for card in cards}
+    assert notes["won_count"] == "2–8 Nov"
+    assert notes["won_value"] == "2–8 Nov, unweighted"
+
+
 def test_cards_keep_stable_keys_and_are_json(stages):
     cards = ps.headline_cards(INPUTS)
     keys = ["created_count", "created_value", "won_count", "won_value", "lost_count", "lost_value", "nps"]
@@ -209,6 +218,37 @@ def test_the_waterfall_figure_links_every_bar_to_its_deals(one_deal_per_cause):
     assert trace["meta"]["links"][1] == "/review/2026-W46/deals/new/"
     assert "went from €54,500 on 2 Nov to €48,200 on 9 Nov" in part["caption"]
     assert "won −€18,000" in part["caption"]
+
+
+def test_the_waterfall_chart_has_short_labels_abbreviated_ticks_and_a_title(one_deal_per_cause):
+    figure = ps.waterfall(INPUTS)["figures"]["waterfall"]
+    (trace,) = figure["data"]
+    assert trace["x"] == ["Start", "New", "Advanced", "Slipped", "Pulled in", "Won", "Lost", "Amounts", "End"]
+    assert trace["text"][:3] == ["€54.5k", "+€1k", "+€10k"]
+    assert trace["text"][-1] == "€48.2k"
+    assert trace["customdata"][0] == "Start, 2 Nov: €54,500 · 7 deals"
+    assert trace["customdata"][5] == "Won: −€18,000 · 1 deal"
+    layout = figure["layout"]
+    assert layout["title"]["text"] == "Weighted pipeline closing within 13 weeks, 2 Nov to 9 Nov"
+    assert (layout["yaxis"]["tickprefix"], layout["yaxis"]["tickformat"]) == ("€", "~s")
+    assert layout["yaxis"]["automargin"]
+    assert layout["yaxis"]["title"]["standoff"] > 0
+    assert layout["xaxis"]["tickangle"] == 0
+
+
+@pytest.mark.parametrize(
+    ("cents", "text"),
+    [
+        (0, "€0"),
+        (85_000, "€850"),
+        (850_000, "€8.5k"),
+        (-1_800_000, "−€18k"),
+        (34_049_900, "€340k"),
+        (99_960_000, "€1M"),
+    ],
+)
+def test_bar_labels_abbreviate_money(cents, text):
+    assert pf.short_money(cents) == text
 
 
 def test_the_waterfall_reads_the_same_when_rebuilt_after_more_changes(one_deal_per_cause, stages):
@@ -340,6 +380,16 @@ def test_sources_tables_give_totals_shares_and_links(new_opportunities):
     assert "50% of them inbound" in part["caption"]
 
 
+def test_every_sources_chart_has_a_title(new_opportunities):
+    titles = {name: fig["layout"]["title"]["text"] for name, fig in ps.sources(INPUTS)["figures"].items()}
+    assert titles == {
+        "by_source": "New opportunities by source, per week",
+        "by_direction": "New opportunities, inbound and outbound, per week",
+        "by_last_touch": "Where they last saw us, 26 weeks",
+        "by_trigger": "What prompted them, 26 weeks",
+    }
+
+
 def test_sources_without_new_opportunities_says_so(stages):
     part = ps.sources(INPUTS)
     assert part["caption"].startswith("No new opportunities")
@@ -373,27 +423,58 @@ def test_the_nps_card_is_the_month_holding_the_weeks_last_day(responses):
     card = cards_by_key(ps.headline_cards(INPUTS))["nps"]
     assert card["value"] == 50.0  # 4 promoters, 1 detractor, 6 responses
     assert card["kind"] == "number"
-    assert card["note"].startswith("6 responses in November 2026")
+    assert (card["label"], card["note"]) == ("NPS, November", "6 responses, 1–8 Nov")
     june = cards_by_key(ps.headline_cards(ReviewInputs(week=dt.date(2026, 6, 1), run=None)))["nps"]
     assert june["label"] == "NPS, May"
 
 
-def test_nps_by_month_and_channel_and_the_latest_comments(responses):
+def test_nps_by_month_is_one_row_per_month_with_a_column_per_channel(responses):
     part = ps.nps(INPUTS)
-    rows = {(row["month"], row["channel"]): row for row in part["tables"]["by_month"]["rows"]}
-    assert rows[("2026-11-01", "All channels")]["nps"] == 50.0
-    assert rows[("2026-11-01", "Online")]["nps"] == 40.0
-    assert rows[("2026-11-01", "Online")]["promoters"] == 60.0
-    assert rows[("2026-11-01", "Retail")]["nps"] == 100.0
-    assert rows[("2026-10-01", "Online")] == {
+    by_month = part["tables"]["by_month"]
+    assert [(col["key"], col["label"], col["kind"]) for col in by_month["columns"]] == [
+        ("month", "Month", "month"),
+        ("responses", "Responses", "int"),
+        ("promoters", "Promoters", "pct"),
+        ("detractors", "Detractors", "pct"),
+        ("nps", "NPS, all channels", "number"),
+        ("nps_online", "Online", "number"),
+        ("nps_retail", "Retail", "number"),
+    ]
+    rows = by_month["rows"]
+    assert len(rows) == ps.NPS_MONTHS
+    assert [row["month"] for row in rows[:3]] == ["2026-11-01", "2026-10-01", "2026-09-01"]
+    assert rows[-1]["month"] == "2025-12-01"  # the 2025-10 response is more than 12 months before
+    assert rows[0] == {
+        "month": "2026-11-01",
+        "responses": 6,
+        "promoters": 66.7,
+        "detractors": 16.7,
+        "nps": 50.0,
+        "nps_online": 40.0,
+        "nps_retail": 100.0,
+    }
+    assert rows[1] == {
         "month": "2026-10-01",
-        "channel": "Online",
         "responses": 2,
         "promoters": 50.0,
         "detractors": 50.0,
         "nps": 0.0,
+        "nps_online": 0.0,
+        "nps_retail": None,
     }
-    assert ("2025-10-01", "Online") not in rows  # more than 12 months before
+    assert rows[2] == {
+        "month": "2026-09-01",
+        "responses": 0,
+        "promoters": None,
+        "detractors": None,
+        "nps": None,
+        "nps_online": None,
+        "nps_retail": None,
+    }
+
+
+def test_nps_draws_a_line_per_channel_and_lists_the_latest_comments(responses):
+    part = ps.nps(INPUTS)
     figure = part["figures"]["nps_by_month"]
     lines = {trace["name"]: trace for trace in figure["data"]}
     assert len(lines["All channels"]["x"]) == 12
