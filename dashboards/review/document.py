@@ -13,6 +13,8 @@ from .base import Card, ReviewInputs, Section, merge, section
 
 #: the version of the document's shape; a frozen document keeps the one it was built with
 DOCUMENT_VERSION = 1
+#: headlines where a rise is bad news (shown red, not green)
+LOWER_IS_BETTER = frozenset({"lost_count", "lost_value", "worst_shortfall", "revenue_at_risk"})
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ def _headlines(inputs: ReviewInputs) -> Section:
     for card in cards:
         before = previous.get(card["key"])
         card["previous"] = before["value"] if before is not None else None
+        card["better"] = "down" if card["key"] in LOWER_IS_BETTER else "up"
     part = forecast_sections.headline_figures(inputs)
     return merge(
         section(

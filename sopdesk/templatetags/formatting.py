@@ -96,10 +96,9 @@ def cell(value: Any, kind: str) -> str:
         return "—"
     if kind == "money":
         return money(value)
-    if kind == "int":
-        return number(value)
-    if kind == "number":
-        return number(value, 1)
+    if kind in ("int", "number"):
+        text = number(value, 1 if kind == "number" else 0)
+        return "−" + text[1:] if text.startswith("-") else text
     if kind == "pct":
         text = percent(value)
         return "0%" if text == "-0%" else text

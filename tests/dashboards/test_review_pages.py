@@ -283,3 +283,30 @@ def test_the_cached_sections_carry_each_responses_own_csrf_token(ceo, sales, ope
     assert response.status_code == 302
     assert InvestmentProposal.objects.get(pk=form.group(2)).status == "deferred"
     cache.clear()
+
+
+def test_a_headline_that_rises_is_good_or_bad_news_by_what_it_counts():
+    from django.template.loader import render_to_string
+
+    cards = [
+        {"key": "won_value", "label": "Won", "value": "900.00", "previous": "500.00", "kind": "money", "better": "up"},
+        {
+            "key": "lost_value",
+            "label": "Lost",
+            "value": "900.00",
+            "previous": "500.00",
+            "kind": "money",
+            "better": "down",
+        },
+        {"key": "created_count", "label": "New", "value": 3, "previous": 5, "kind": "int", "better": "up"},
+    ]
+    section = {"caption": "", "figures": {}, "tables": {}, "extra": {"cards": cards}}
+    html = render_to_string(
+        "dashboards/review/_headlines.html",
+        {"section": section, "spec": review_document.SECTIONS[0], "week": this_week()},
+    )
+    assert 'data-card="won_value"' in html
+    won, lost, created = (html.split(f'data-card="{key}"')[1] for key in ("won_value", "lost_value", "created_count"))
+    assert 'stat-change small better">+€400' in won
+    assert 'stat-change small worse">+€400' in lost
+    assert 'stat-change small worse">−2' in created
