@@ -18,6 +18,7 @@ from django.urls import reverse
 from dashboards.review import forecast_sections as sections
 from dashboards.review.base import ReviewInputs
 from dashboards.review.document import SECTIONS, build_document
+from dashboards.review.forecast_sections import style
 from forecasting import services, state
 from forecasting.models import BiasMonth, CapacityLine, DemandLine, HiringNeed, Scenario
 from operations import services as operations_services
@@ -74,15 +75,16 @@ def test_headline_cards_hold_the_runs_stored_aggregates(world):
     assert Decimal(demand["value"]) == demand_sum(run, WEEK, HORIZON_END)
     assert float(demand["value"]) == pytest.approx(run.summary["next_13_weeks"]["revenue"], abs=1)
     assert demand["note"] == (
-        f"p10 {sections._short(run.summary['next_13_weeks']['revenue_p10'])} – "
-        f"p90 {sections._short(run.summary['next_13_weeks']['revenue_p90'])}"
+        f"p10 {style.short(run.summary['next_13_weeks']['revenue_p10'])} – "
+        f"p90 {style.short(run.summary['next_13_weeks']['revenue_p90'])}"
     )
 
     lines = CapacityLine.objects.filter(run=run, week__gte=WEEK, week__lt=HORIZON_END)
     worst = lines.order_by("-shortfall").first()
     assert worst.shortfall > 0
     shortfall = cards["worst_shortfall"]
-    assert shortfall["value"] == round(worst.shortfall, 1)
+    assert (shortfall["value"], shortfall["kind"]) == (round(worst.shortfall), "int")  # whole units
+    assert shortfall["label"] == f"Worst shortfall, {worst.resource.capacity_unit}"
     assert shortfall["url"] == reverse("operations:resource-detail", args=[worst.resource_id])
     assert shortfall["note"].startswith(f"{worst.resource.name}, Week {worst.week.isocalendar().week},")
 
@@ -105,7 +107,7 @@ def test_the_quarter_adds_the_sales_so_far_to_the_forecast_of_its_remaining_days
     assert quarter["label"] == "Q4 2026 revenue"
     assert float(quarter["value"]) == pytest.approx(float(actual + forecast), abs=0.02)
     assert quarter["note"].startswith("target €300k, p10–p90 ")
-    assert quarter["note"].endswith(f"({sections._short(actual)} sold so far)")
+    assert quarter["note"].endswith(f"({style.short(actual)} sold so far)")
 
     part = sections.headline_figures(world["inputs"])
     figure = part["figures"]["quarter"]
@@ -115,7 +117,7 @@ def test_the_quarter_adds_the_sales_so_far_to_the_forecast_of_its_remaining_days
     assert traces["Sold so far"]["x"] == [float(actual)]
     low, width = traces["p10–p90 range"]["base"][0], traces["p10–p90 range"]["x"][0]
     assert low <= traces["p50"]["x"][0] <= low + width
-    assert part["caption"].startswith(f"Q4 2026: {sections._short(actual)} sold so far and ")
+    assert part["caption"].startswith(f"Q4 2026: {style.short(actual)} sold so far and ")
     assert "the target of €300k" in part["caption"]
 
 
@@ -139,18 +141,31 @@ def test_the_outlook_stacks_demand_by_component_and_flags_the_short_weeks(world)
     assert Decimal(demand[0]["run_rate"]) == first.filter(component="run_rate").aggregate(s=Sum("revenue"))["s"]
     assert all(Decimal(row["p10"]) <= Decimal(row["total"]) <= Decimal(row["p90"]) for row in demand)
     bars = [trace for trace in part["figures"]["demand"]["data"] if trace["type"] == "bar"]
-    colours = {sections.COMPONENT_LABELS[key]: colour for key, colour in sections.COMPONENT_COLOURS.items()}
+    colours = {style.COMPONENT_LABELS[key]: colour for key, colour in style.COMPONENT_COLOURS.items()}
     assert [bar["name"] for bar in bars] == ["Run rate", "Backlog", "Pipeline"]  # no uplift: nothing approved adds any
     assert all(bar["marker"]["color"] == colours[bar["name"]] for bar in bars)
     band = part["figures"]["demand"]["data"][-1]
     assert band["fill"] == "tonexty"
 
+    assert [col["key"] for col in part["tables"]["demand"]["columns"]] == [
+        "week",
+        "run_rate",
+        "backlog",
+        "pipeline",
+        "total",
+        "range",
+    ]  # no uplift column while nothing adds any
+    assert demand[0]["range"] == f"{style.short(Decimal(demand[0]['p10']))} – {style.short(Decimal(demand[0]['p90']))}"
+
     figure = part["figures"]["capacity"]
-    resources = CapacityLine.objects.filter(run=run).values_list("resource_id", flat=True).distinct()
-    assert len(figure["data"]) == 2 * len(set(resources))
+    resources = len(set(CapacityLine.objects.filter(run=run).values_list("resource_id", flat=True)))
+    # a load and a capacity trace per resource, then the legend's entry for the red bars
+    assert len(figure["data"]) == 2 * resources + 1
+    legend = figure["data"][-1]
+    assert (legend["name"], legend["marker"]["color"], legend["x"]) == ("Short week", style.SHORTFALL_COLOUR, [None])
     buttons = figure["layout"]["updatemenus"][0]["buttons"]
     assert [button["args"][0]["visible"] for button in buttons] == [
-        [j // 2 == i for j in range(len(figure["data"]))] for i in range(len(buttons))
+        [j // 2 == i for j in range(2 * resources)] + [True] for i in range(len(buttons))
     ]
     # the resource short the most opens the figure; its short weeks are red and link to it
     assert buttons[0]["label"] == "Picking"
@@ -162,18 +177,36 @@ def test_the_outlook_stacks_demand_by_component_and_flags_the_short_weeks(world)
     url = reverse("operations:resource-detail", args=[company.picking.pk])
     assert load["x"] == list(picking)
     assert load["marker"]["color"] == [
-        sections.SHORTFALL_COLOUR if picking[week] > 0 else sections.RESOURCE_PALETTE[0] for week in load["x"]
+        style.SHORTFALL_COLOUR if picking[week] > 0 else style.RESOURCE_PALETTE[0] for week in load["x"]
     ]
     assert load["meta"]["links"] == [url if picking[week] > 0 else None for week in load["x"]]
     assert any(picking.values())
 
+    # every week in the full table (its CSV), in whole units
     rows = part["tables"]["capacity"]["rows"]
     assert len(rows) == 26
-    assert {row["_url"] for row in rows if row["resource"] == "Picking"} == {url}
+    unit = company.picking.capacity_unit
+    assert {row["_url"] for row in rows if row["resource"] == f"Picking ({unit})"} == {url}
+    assert all(isinstance(row[key], int) for row in rows for key in ("load", "capacity", "shortfall"))
+    assert "unit" not in {col["key"] for col in part["tables"]["capacity"]["columns"]}
+
+    # a row per resource: its short weeks, its busiest week, the revenue at risk
+    summary = part["tables"]["capacity_by_resource"]["rows"]
+    assert len(summary) == resources
+    picking_lines = CapacityLine.objects.filter(run=run, resource=company.picking, week__gte=WEEK, week__lt=HORIZON_END)
+    busiest = max(picking_lines, key=lambda line: line.load / line.capacity)
+    assert summary[0] == {
+        "resource": f"Picking ({unit})",
+        "weeks_short": sum(1 for line in picking_lines if line.shortfall > 0),
+        "busiest_week": busiest.week.isoformat(),
+        "used": round(100 * busiest.load / busiest.capacity, 1),
+        "shortfall": round(busiest.shortfall),
+        "revenue_at_risk": str(sum(line.revenue_at_risk for line in picking_lines)),
+        "_url": url,
+    }
+    assert all(len(part["tables"][name]["columns"]) <= 6 for name in part["tables"])
     assert "Picking is short in" in part["caption"]
-    assert part["caption"].startswith(
-        f"Demand in the next 13 weeks: {sections._short(demand_sum(run, WEEK, HORIZON_END))}"
-    )
+    assert part["caption"].startswith(f"Demand in the next 13 weeks: {style.short(demand_sum(run, WEEK, HORIZON_END))}")
 
 
 def test_the_forecast_change_adds_up_to_this_week_minus_last_week(world):
@@ -193,7 +226,7 @@ def test_the_forecast_change_adds_up_to_this_week_minus_last_week(world):
     assert trace["y"][0] == pytest.approx(float(before), abs=0.01)
     assert sum(trace["y"][:5]) == pytest.approx(float(now), abs=0.05)
     assert "waterfall" not in part["figures"]  # the pipeline's waterfall keeps its name
-    assert part["caption"].startswith(f"Demand in the next 13 weeks moved from {sections._short(before)} ")
+    assert part["caption"].startswith(f"Demand in the next 13 weeks moved from {style.short(before)} ")
 
 
 def test_without_last_weeks_run_the_change_says_so_and_draws_nothing(world):
@@ -218,19 +251,27 @@ def test_money_lists_the_named_scenarios_with_their_stored_contributions(world):
     ]
     for row in rows:
         scenario = stored[row["kind"]]
-        assert row["scenario"] == scenario.name
+        over = " (over budget)" if scenario.within_budget is False else ""
+        assert row["scenario"] == scenario.name + over
         assert row["contribution"] == str(scenario.contribution)
         assert row["fulfilled_revenue"] == str(scenario.fulfilled_revenue)
         assert row["cost"] == str(scenario.cost)
-        funded = sorted(p.title for p in scenario.proposals.all())
-        assert sorted(filter(None, row["funds"].split(", "))) == funded or (row["funds"] == "—" and not funded)
+        assert row["funds"] == scenario.proposals.count()
+    # the chart: what each scenario changes against the baseline, and what it costs
     figure = part["figures"]["scenarios"]
-    contribution = next(trace for trace in figure["data"] if trace["name"] == "Contribution")
-    assert contribution["y"] == [float(stored[row["kind"]].contribution) for row in rows]
+    gained, cost = figure["data"]
+    assert gained["name"] == "Contribution against the plan (after cost)"
+    assert cost["name"] == "Cost"
+    assert gained["x"] == cost["x"] == [row["scenario"].removesuffix(" (over budget)") for row in rows[1:]]
+    assert gained["y"] == [float(stored[row["kind"]].contribution_vs_baseline) for row in rows[1:]]
+    assert cost["y"] == [float(stored[row["kind"]].cost) for row in rows[1:]]
+    revenue = [float(stored[row["kind"]].fulfilled_revenue) for row in rows[1:]]
+    assert [data[0] for data in gained["customdata"]] == revenue
 
     proposals = {row["title"]: row for row in part["tables"]["proposals"]["rows"]}
     assert set(proposals) == {"Two more pickers", "Instagram campaign"}  # approved and rejected are off the table
     assert proposals["Instagram campaign"]["scenarios"] == "Sales side"
+    assert proposals["Instagram campaign"]["side"] == "Sales"
     assert proposals["Two more pickers"]["_url"] == reverse("operations:proposal-detail", args=[company.pickers.pk])
     assert part["extra"]["proposals"] == [
         {
@@ -239,6 +280,8 @@ def test_money_lists_the_named_scenarios_with_their_stored_contributions(world):
             "side": "operations",
             "status": "proposed",
             "decidable": True,
+            "one_off_cost": str(company.pickers.one_off_cost),
+            "monthly_cost": str(company.pickers.monthly_cost),
         },
         {
             "id": company.campaign.pk,
@@ -246,6 +289,8 @@ def test_money_lists_the_named_scenarios_with_their_stored_contributions(world):
             "side": "sales",
             "status": "proposed",
             "decidable": True,
+            "one_off_cost": str(company.campaign.one_off_cost),
+            "monthly_cost": str(company.campaign.monthly_cost),
         },
     ]
     assert "2 proposals wait for a decision." in part["caption"]
@@ -289,6 +334,11 @@ def test_the_money_template_offers_decisions_only_on_a_live_review_to_the_ceo(wo
     assert all(f'name="decision" value="{value}"' in page for value in ("approve", "reject", "defer"))
     assert "csrfmiddlewaretoken" in page
     assert "Proposals on the table" in page
+    # a decision's title says the side and the cost
+    pickers = company.pickers
+    cost = f"€{pickers.one_off_cost:,.0f}"
+    monthly = f" + €{pickers.monthly_cost:,.0f} a month" if pickers.monthly_cost else ""
+    assert f'Two more pickers <span class="muted small">· operations · {cost}{monthly}</span>' in page
     assert "decide-form" not in render_money(part, frozen=True)
     assert "decide-form" not in render_money(part, can_decide=False)
 
@@ -339,8 +389,9 @@ def test_realism_shows_calls_habits_and_calibration_with_links_to_each_reps_deal
 
     habits = {row["who"]: row for row in part["tables"]["habits"]["rows"]}
     assert list(habits) == ["Ana Ruiz", "ben", "Team"]
-    assert habits["Ana Ruiz"]["habit"] == "sandbagging by 18%"
-    assert habits["ben"]["habit"] == "optimistic by 25%"
+    assert (habits["Ana Ruiz"]["habit"], habits["Ana Ruiz"]["mean_bias_pct"]) == ("sandbagging", -18.0)
+    assert (habits["ben"]["habit"], habits["ben"]["mean_bias_pct"]) == ("optimistic", 25.4)
+    assert len(part["tables"]["habits"]["columns"]) <= 6
     assert habits["Ana Ruiz"]["_url"] == reverse("pipeline:opportunity-list") + f"?owner={ana.pk}"
     assert habits["Team"]["_url"] == ""
     calls = part["tables"]["calls"]["rows"]
@@ -364,13 +415,55 @@ def test_realism_shows_calls_habits_and_calibration_with_links_to_each_reps_deal
     assert part["tables"]["brier"]["rows"][0] == {
         "who": "Team",
         "deals": 20,
-        "stated": "0.250",
-        "calibrated": "0.180",
+        "stated": 25.0,
+        "calibrated": 18.0,
         "_url": "",
-    }
+    }  # ×100, right-aligned numbers
+    assert {col["kind"] for col in part["tables"]["brier"]["columns"][1:]} == {"int", "number"}
     assert "Sandbagging: Ana Ruiz (-18%)." in part["caption"]
     assert "Optimistic: ben (+25%)." in part["caption"]
     assert "Brier of 0.180 against 0.250" in part["caption"]
+
+
+def test_the_bias_chart_keeps_a_wild_month_off_the_chart_and_says_so(db):
+    run = ForecastRunFactory(as_of=WEEK)
+    reps = [UserFactory(username=f"rep{i}", first_name=f"Rep{i}", last_name="") for i in range(3)]
+    for i, month in enumerate(dt.date(2026, m, 1) for m in range(1, 11)):
+        for j, rep in enumerate(reps):
+            BiasMonthFactory(run=run, owner=rep, month=month, bias_pct=-30.0 + 10 * j + i)
+        BiasMonthFactory(run=run, owner=None, month=month, bias_pct=221.0 if month.month == 3 else 5.0 * i - 20)
+    part = sections.realism(ReviewInputs(week=WEEK, run=run))
+
+    traces = {trace["name"]: trace for trace in part["figures"]["bias"]["data"]}
+    assert list(traces) == ["Rep0", "Rep1", "Rep2", "Team"]
+    colours = [traces[name]["line"]["color"] for name in ("Rep0", "Rep1", "Rep2")]
+    assert len(set(colours)) == 3  # a colour each, none the team's
+    assert traces["Team"]["line"] == {"color": style.TEAM_COLOUR, "width": 3, "dash": "dash"}
+    axis = part["figures"]["bias"]["layout"]["yaxis"]
+    low, high = axis["range"]
+    assert -100 <= low < -30  # every rep's month shows
+    assert 0 < high <= 150  # the 221% does not flatten the rest
+    assert low % axis["dtick"] == 0  # a tick at the bottom: negative ticks show
+    team = traces["Team"]
+    march = team["x"].index("2026-03-01")
+    assert team["y"][march] == high  # on the edge
+    assert team["customdata"][march] == [221.0, " (off the chart)"]
+    assert team["marker"]["symbol"][march] == "triangle-up"
+    assert team["customdata"][0] == [-20.0, ""]
+    assert "Off the chart (drawn on its edge): Team in Mar 2026 (+221%)." in part["caption"]
+
+    # the table of calls: the last six months only
+    calls = part["tables"]["calls"]["rows"]
+    assert sorted({row["month"] for row in calls}) == [f"2026-{m:02d}-01" for m in range(5, 11)]
+    assert {col["key"]: col["kind"] for col in part["tables"]["calls"]["columns"]}["month"] == "month"
+
+
+def test_the_quarter_ticks_keep_their_own_colours(world):
+    figure = sections.headline_figures(world["inputs"])["figures"]["quarter"]
+    traces = {trace["name"]: trace for trace in figure["data"]}
+    # an open marker takes marker.color: unset, Plotly paints p50 green and the target red
+    assert traces["Target"]["marker"]["color"] == style.TARGET_COLOUR
+    assert traces["p50"]["marker"]["color"] == style.COMPONENT_COLOURS["run_rate"]
 
 
 def test_hiring_flags_late_hires(db):
@@ -389,8 +482,11 @@ def test_hiring_flags_late_hires(db):
     ]
     assert rows[0]["_url"] == reverse("operations:resource-detail", args=[picking.pk])
     traces = {trace["name"]: trace for trace in part["figures"]["hiring"]["data"]}
-    assert traces["Late"]["marker"]["color"] == sections.SHORTFALL_COLOUR
+    assert traces["Late"]["marker"]["color"] == style.SHORTFALL_COLOUR
     assert traces["Late"]["x"] == ["2026-11-09", "2026-12-21", None]
+    layout = part["figures"]["hiring"]["layout"]
+    assert layout["height"] == 120 + 40 * 2  # a band per resource
+    assert layout["margin"]["t"] >= 24  # room for "This week" above the plot
     assert part["caption"] == (
         "Hire 3 people: 2 for Picking (first hire by Week 46, 9 Nov, needed by Week 52, 21 Dec); "
         "1 for Couriers (first hire by Week 1, 4 Jan, needed by Week 5, 1 Feb). "
@@ -403,7 +499,7 @@ def test_without_a_run_every_section_says_so_and_draws_nothing(db):
     assert sections.headline_cards(inputs) == []
     for name in BUILDERS:
         part = getattr(sections, name)(inputs)
-        assert part["caption"] == sections.NO_FORECAST, name
+        assert part["caption"] == style.NO_FORECAST, name
         assert part["figures"] == {}, name
         assert part["tables"] == {}, name
     assert sections.money(inputs)["extra"]["proposals"] == []
