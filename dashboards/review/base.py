@@ -8,7 +8,8 @@ A section builder takes a `ReviewInputs` and returns a `Section` dict, JSON only
      "extra": {...}}                                            # anything a custom template needs
 
 A `Table` is {"title", "columns": [{"key", "label", "kind"}], "rows": [{key: value, "_url": link}]}.
-Kinds say how a cell reads: text, int, number (one decimal), money (a Decimal string), pct
+Kinds say how a cell reads: text, int, number (one decimal), score (three decimals, e.g. a Brier
+score), money (a Decimal string), pct
 (already in percent), week (an ISO date of a Monday), month (an ISO date of its first day: 'Nov 2026'),
 date (an ISO date). A row's "_url" links
 it to what lies behind it; in a figure, a trace's `meta.links` (one URL per point) does.
@@ -23,7 +24,7 @@ from typing import Any
 
 from forecasting.models import ForecastRun
 
-KINDS = ("text", "int", "number", "money", "pct", "week", "month", "date")
+KINDS = ("text", "int", "number", "score", "money", "pct", "week", "month", "date")
 
 Section = dict[str, Any]
 Table = dict[str, Any]
@@ -71,8 +72,9 @@ def column(key: str, label: str, kind: str = "text") -> dict[str, str]:
     return {"key": key, "label": label, "kind": kind}
 
 
-def table(title: str, columns: list[dict[str, str]], rows: list[dict[str, Any]]) -> Table:
-    return {"title": title, "columns": columns, "rows": rows}
+def table(title: str, columns: list[dict[str, str]], rows: list[dict[str, Any]], *, csv_only: bool = False) -> Table:
+    """A table of the review; `csv_only` keeps a long one off the page (a link downloads it)."""
+    return {"title": title, "columns": columns, "rows": rows, "csv_only": csv_only}
 
 
 def section(

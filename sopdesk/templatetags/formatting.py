@@ -96,8 +96,8 @@ def cell(value: Any, kind: str) -> str:
         return "—"
     if kind == "money":
         return money(value)
-    if kind in ("int", "number"):
-        text = number(value, 1 if kind == "number" else 0)
+    if kind in ("int", "number", "score"):
+        text = number(value, {"int": 0, "number": 1, "score": 3}[kind])
         return "−" + text[1:] if text.startswith("-") else text
     if kind == "pct":
         text = percent(value)

@@ -19,6 +19,10 @@
     if (!figure) {
       return;
     }
+    if (figure.layout && figure.layout.height) {
+      /* a short chart keeps its own height, also when `responsive` redraws it */
+      element.style.height = figure.layout.height + "px";
+    }
     window.Plotly.newPlot(element, figure.data, figure.layout, CONFIG).then(function () {
       element.dataset.drawn = "true";
       element.on("plotly_click", follow);

@@ -415,11 +415,11 @@ def test_realism_shows_calls_habits_and_calibration_with_links_to_each_reps_deal
     assert part["tables"]["brier"]["rows"][0] == {
         "who": "Team",
         "deals": 20,
-        "stated": 25.0,
-        "calibrated": 18.0,
+        "stated": 0.25,
+        "calibrated": 0.18,
         "_url": "",
-    }  # ×100, right-aligned numbers
-    assert {col["kind"] for col in part["tables"]["brier"]["columns"][1:]} == {"int", "number"}
+    }  # scores with three decimals, right-aligned
+    assert {col["kind"] for col in part["tables"]["brier"]["columns"][1:]} == {"int", "score"}
     assert "Sandbagging: Ana Ruiz (-18%)." in part["caption"]
     assert "Optimistic: ben (+25%)." in part["caption"]
     assert "Brier of 0.180 against 0.250" in part["caption"]

@@ -310,3 +310,24 @@ def test_a_headline_that_rises_is_good_or_bad_news_by_what_it_counts():
     assert 'stat-change small better">+€400' in won
     assert 'stat-change small worse">+€400' in lost
     assert 'stat-change small worse">−2' in created
+
+
+def test_a_csv_only_table_is_left_off_the_page_but_downloads(client_for, ceo):
+    snapshot = frozen_week(1)
+    document = snapshot.document
+    document["sections"]["hiring"]["tables"]["needs"]["csv_only"] = True
+    snapshot.document = document
+    snapshot.save()
+    client = client_for(ceo)
+    page = client.get(reverse("dashboards:review-week", args=[snapshot.week])).content.decode()
+    csv_url = reverse("dashboards:review-csv", args=[snapshot.week, "hiring", "needs"])
+    assert f'<a href="{csv_url}" download>Download: Hiring needs (CSV)</a>' in page
+    assert "<h3>Hiring needs</h3>" not in page
+    assert client.get(csv_url).status_code == 200
+
+
+def test_scores_read_with_three_decimals():
+    from sopdesk.templatetags.formatting import cell
+
+    assert cell(0.2304, "score") == "0.230"
+    assert cell(-11.14, "number") == "−11.1"

@@ -320,4 +320,4 @@ def _capacity_table(lines: list[ReviewCapacityWeek]) -> dict[str, Any]:
         }
         for line in lines
     ]
-    return table("Capacity by resource and week (every week)", columns, rows)
+    return table("Capacity by resource and week (every week)", columns, rows, csv_only=True)

@@ -176,21 +176,20 @@ def _calibration_table(rows: list[ReviewStageCalibration]) -> dict[str, Any]:
 
 
 def _brier_table(rows: list[ReviewBrierScore]) -> dict[str, Any]:
-    """Scores ×100: a table's numbers show one decimal, and 0.230 would read as 0.2."""
     columns = [
         column("who", "Who"),
         column("deals", "Closed deals", "int"),
-        column("stated", "Stated", "number"),
-        column("calibrated", "Calibrated", "number"),
+        column("stated", "Stated", "score"),
+        column("calibrated", "Calibrated", "score"),
     ]
     out = [
         {
             "who": who(row),
             "deals": row.n_deals,
-            "stated": None if row.brier_stated is None else round(100 * row.brier_stated, 1),
-            "calibrated": None if row.brier_calibrated is None else round(100 * row.brier_calibrated, 1),
+            "stated": None if row.brier_stated is None else round(row.brier_stated, 3),
+            "calibrated": None if row.brier_calibrated is None else round(row.brier_calibrated, 3),
             "_url": owner_url(row.owner_id),
         }
         for row in rows
     ]
-    return table("Brier scores ×100 (lower is better)", columns, out)
+    return table("Brier scores (lower is better)", columns, out)
