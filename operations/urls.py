@@ -13,6 +13,7 @@ urlpatterns = [
     path("resources/<int:pk>/loads/", views.resource_load_set, name="resource-load-set"),
     path("resources/<int:pk>/loads/<int:load_pk>/delete/", views.resource_load_delete, name="resource-load-delete"),
     path("capacity/new/", views.capacity_create, name="capacity-create"),
+    path("capacity/import/", views.capacity_import, name="import-capacity"),
     path("spend/", views.spend_list, name="spend-list"),
     path("spend/new/", views.spend_create, name="spend-create"),
     path("spend/<int:pk>/edit/", views.spend_edit, name="spend-edit"),

@@ -13,4 +13,6 @@ urlpatterns = [
     path("<int:pk>/lost/", views.opportunity_lose, name="opportunity-lose"),
     path("calls/", views.call_list, name="call-list"),
     path("nps/", views.nps_list, name="nps-list"),
+    path("import/opportunities/", views.opportunity_import, name="import-opportunities"),
+    path("import/sales/", views.sale_import, name="import-sales"),
 ]

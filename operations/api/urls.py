@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import imports, views
 
 # The API root view at /api/v1/ is the pipeline router's (it is included first); a second
 # one here would never be reached.
@@ -17,4 +17,7 @@ router.register("budgets", views.BudgetViewSet, basename="budget")
 router.register("targets", views.RevenueTargetViewSet, basename="revenuetarget")
 router.register("proposals", views.ProposalViewSet, basename="proposal")
 
-urlpatterns = [path("", include(router.urls))]
+urlpatterns = [
+    path("imports/capacity/", imports.CapacityImportView.as_view(), name="import-capacity"),
+    path("", include(router.urls)),
+]

@@ -1,6 +1,7 @@
 """The operations pages: one module per subject, the URLs import them from here."""
 
 from .home import home
+from .imports import capacity_import
 from .proposals import (
     proposal_create,
     proposal_decide,
@@ -27,6 +28,7 @@ __all__ = [
     "budget_edit",
     "budget_list",
     "capacity_create",
+    "capacity_import",
     "home",
     "proposal_create",
     "proposal_decide",

@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import imports, views
 
 # SimpleRouter, not DefaultRouter: operations.api.urls shares the /api/v1/ prefix, and an
 # API root view here would shadow theirs and list only half the routes. /api/docs/ lists all.
@@ -21,5 +21,7 @@ router.register("nps-responses", views.NpsResponseViewSet, basename="npsresponse
 urlpatterns = [
     # DRF authtoken's obtain_auth_token, with a schema and a throttle (views.TokenObtainView).
     path("auth/token/", views.obtain_auth_token, name="api-token"),
+    path("imports/opportunities/", imports.OpportunityImportView.as_view(), name="import-opportunities"),
+    path("imports/sales/", imports.SaleImportView.as_view(), name="import-sales"),
     path("", include(router.urls)),
 ]

@@ -1,6 +1,7 @@
 """The browser pages of the pipeline. Views parse input, call a service or a selector, render."""
 
 from .calls import call_list
+from .imports import opportunity_import, sale_import
 from .nps import nps_list
 from .opportunities import opportunity_create, opportunity_detail, opportunity_edit, opportunity_list
 from .stage_moves import opportunity_lose, opportunity_move
@@ -11,7 +12,9 @@ __all__ = [
     "opportunity_create",
     "opportunity_detail",
     "opportunity_edit",
+    "opportunity_import",
     "opportunity_list",
     "opportunity_lose",
     "opportunity_move",
+    "sale_import",
 ]
