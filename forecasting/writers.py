@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from operations.models import InvestmentProposal
 from pipeline.models import LeadSource, Stage
+from sopdesk.signals import FORECAST_RUN_COMPLETED, api_url, publish_on_commit
 
 from . import state
 from .choices import RunStatus, ScenarioKind, ScenarioStatus
@@ -280,6 +281,7 @@ def _make_current(run: ForecastRun) -> None:
         ForecastRun.objects.filter(pk=current.pk).update(is_current=False)
     ForecastRun.objects.filter(pk=run.pk).update(is_current=True)
     run.is_current = True
+    _publish_completed(run)
     # Older runs left "running" by a worker that died will never finish: say so.
     ForecastRun.objects.filter(
         status=RunStatus.RUNNING,
@@ -289,6 +291,30 @@ def _make_current(run: ForecastRun) -> None:
         status=RunStatus.FAILED,
         finished=timezone.now(),
         error="The worker stopped during this run; a newer run replaced it.",
+    )
+
+
+def _publish_completed(run: ForecastRun) -> None:
+    """Send forecast.run.completed (webhooks) once the run is committed as the current one."""
+    summary = run.summary or {}
+    next13 = summary.get("next_13_weeks") or {}
+    publish_on_commit(
+        FORECAST_RUN_COMPLETED,
+        {
+            "run": {
+                "id": run.pk,
+                "status": run.status,
+                "as_of": run.as_of.isoformat() if hasattr(run.as_of, "isoformat") else str(run.as_of),
+                "finished": run.finished.isoformat() if run.finished else None,
+                "is_current": True,
+                "revenue_next_13_weeks": None if next13.get("revenue") is None else str(_cents(next13["revenue"])),
+                "revenue_at_risk": None
+                if summary.get("revenue_at_risk") is None
+                else str(_cents(summary["revenue_at_risk"])),
+                "weeks_short": summary.get("weeks_short"),
+                "url": api_url("forecastrun-detail", run.pk),
+            }
+        },
     )
 
 

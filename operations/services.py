@@ -22,6 +22,7 @@ from sopdesk.roles import CEO, OPERATIONS, SALES, role_of
 from sopdesk.services import assign_fields as _assign
 from sopdesk.services import delete_or_explain
 from sopdesk.services import save_validated as _save
+from sopdesk.signals import PROPOSAL_DECIDED, api_url, publish_on_commit
 from sopdesk.weeks import first_of_month, monday_of
 
 from .choices import EffectKind, ProposalStatus, Side
@@ -423,5 +424,23 @@ def proposal_decide(
     locked.decided_by = actor  # type: ignore[assignment]
     locked.decided_at = timezone.now()
     _save(locked, actor=actor)
+    publish_on_commit(
+        PROPOSAL_DECIDED,
+        {
+            "proposal": {
+                "id": locked.pk,
+                "title": locked.title,
+                "side": locked.side,
+                "status": locked.status,
+                "one_off_cost": str(locked.one_off_cost),
+                "monthly_cost": str(locked.monthly_cost),
+                "start_week": locked.start_week.isoformat(),
+                "decision_note": note,
+                "decided_by": actor.get_username(),
+                "decided_at": locked.decided_at.isoformat(),
+                "url": api_url("proposal-detail", locked.pk),
+            }
+        },
+    )
     proposal.refresh_from_db()
     return proposal

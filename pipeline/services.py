@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -19,7 +20,13 @@ from django.utils import timezone
 from sopdesk.services import assign_fields as _assign
 from sopdesk.services import delete_or_explain
 from sopdesk.services import save_validated as _save
-from sopdesk.signals import forecast_inputs_changed_on_commit
+from sopdesk.signals import (
+    OPPORTUNITY_LOST,
+    OPPORTUNITY_WON,
+    api_url,
+    forecast_inputs_changed_on_commit,
+    publish_on_commit,
+)
 from sopdesk.weeks import first_of_month, monday_of
 
 from .models import Customer, ForecastCall, NpsResponse, Opportunity, Sale, Stage
@@ -138,7 +145,10 @@ def opportunity_create(*, data: dict[str, Any], actor: AbstractBaseUser) -> Oppo
     if opportunity.stage_id is not None:
         _apply_stage_rules(opportunity, stage_changed=True, probability_given=data.get("probability") is not None)
     _validate_opportunity(opportunity)
-    return _save(opportunity, actor=actor)
+    _save(opportunity, actor=actor)
+    if opportunity.stage.is_closed:  # entered already won or lost (a CRM sync, an import)
+        _publish_outcome(opportunity, previous_stage_id=None)
+    return opportunity
 
 
 @transaction.atomic
@@ -158,7 +168,38 @@ def opportunity_update(*, opportunity: Opportunity, data: dict[str, Any], actor:
     _validate_opportunity(opportunity)
     if _snapshot(opportunity) == before:
         return opportunity
-    return _save(opportunity, actor=actor)
+    _save(opportunity, actor=actor)
+    if stage_changed and opportunity.stage.is_closed:
+        _publish_outcome(opportunity, previous_stage_id=old_stage_id)
+    return opportunity
+
+
+def _publish_outcome(opportunity: Opportunity, *, previous_stage_id: int | None) -> None:
+    """Send opportunity.won / opportunity.lost (webhooks) once the move commits."""
+    won = opportunity.stage.is_won
+    outcome = {"is_won": True} if won else {"is_lost": True}
+    if previous_stage_id is not None and Stage.objects.filter(pk=previous_stage_id, **outcome).exists():
+        return  # from one won (or lost) stage to another: nothing new for the receivers
+    publish_on_commit(
+        OPPORTUNITY_WON if won else OPPORTUNITY_LOST,
+        {
+            "opportunity": {
+                "id": opportunity.pk,
+                "title": opportunity.title,
+                "status": "won" if won else "lost",
+                "stage": {"id": opportunity.stage_id, "name": opportunity.stage.name},
+                "customer": {"id": opportunity.customer_id, "name": opportunity.customer.name},
+                "channel": {"id": opportunity.channel_id, "name": opportunity.channel.name},
+                "owner": opportunity.owner.get_username(),
+                "amount": str(_normalise(opportunity.amount)),
+                "currency": settings.SOPDESK_CURRENCY,
+                "closed_on": opportunity.closed_on.isoformat() if opportunity.closed_on else None,
+                "lost_reason": opportunity.lost_reason,
+                "external_id": opportunity.external_id,
+                "url": api_url("opportunity-detail", opportunity.pk),
+            }
+        },
+    )
 
 
 def _snapshot(instance: models.Model) -> dict[str, Any]:

@@ -7,6 +7,7 @@ validation errors, so a client sees one shape whatever layer refused the input:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -38,7 +39,8 @@ def validation_error_detail(error: DjangoValidationError) -> dict[str, list[str]
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus: a service's ValidationError or a protected delete is a 400."""
+    """DRF's handler, plus: a service's ValidationError or a protected delete is a 400, and a
+    429 says which limit was reached and when to retry."""
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=validation_error_detail(exc))
     elif isinstance(exc, ProtectedError | RestrictedError):
@@ -50,7 +52,37 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
                 ]
             }
         )
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.Throttled):
+        _explain_throttle(response, exc, context.get("request"))
+    return response
+
+
+_PERIODS = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}
+
+
+def _explain_throttle(response: Response, exc: exceptions.Throttled, request: Any) -> None:
+    """A 429 says which limit was reached and when to try again, in the body and in `Retry-After`.
+
+    The throttles of `integrations.throttling` leave the limit on the request (`throttle_limit`);
+    other throttles (the password-for-token exchange) give the wait only.
+    """
+    wait = max(1, math.ceil(exc.wait or 1))
+    limit = getattr(request, "throttle_limit", None)
+    body: dict[str, Any] = {}
+    if limit:
+        period = _PERIODS.get(limit["seconds"], f"{limit['seconds']} seconds")
+        body["detail"] = (
+            f"Rate limit reached: {limit['requests']} requests per {period} for {limit['applies_to']}. "
+            f"Try again in {wait} second{'s' if wait != 1 else ''}."
+        )
+        body["limit"] = limit["requests"]
+        body["period_seconds"] = limit["seconds"]
+    else:
+        body["detail"] = f"Too many requests. Try again in {wait} second{'s' if wait != 1 else ''}."
+    body["retry_after_seconds"] = wait
+    response.data = body
+    response["Retry-After"] = str(wait)
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
