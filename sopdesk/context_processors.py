@@ -22,6 +22,7 @@ NAVIGATION = (
     ("Proposals", "operations:proposal-list", {CEO, SALES, OPERATIONS}),
     ("Forecast", "forecasting:run-list", {CEO, SALES, OPERATIONS}),
     ("API", "api-docs", {CEO, SALES, OPERATIONS}),
+    ("Integrations", "integrations:token-list", {CEO}),
 )
 
 

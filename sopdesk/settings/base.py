@@ -1,10 +1,12 @@
 """Settings shared by every run mode. Configuration comes only from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 import plotly
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -30,6 +32,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
     "sopdesk",
     "integrations",
     "pipeline",
@@ -40,15 +43,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "sopdesk.middleware.SessionLifetimeMiddleware",
+    "sopdesk.middleware.LoginAttemptLockMiddleware",
+    "sopdesk.middleware.BrowsableApiStylesMiddleware",
     "sopdesk.middleware.PagesLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sopdesk.urls"
@@ -87,6 +96,59 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Sessions end after 30 idle minutes (the expiry slides with every request) and 12 hours
+# after the login at most, however busy (sopdesk.middleware.SessionLifetimeMiddleware).
+# Django gives a new session key at login and deletes the session at logout.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_MAX_LIFETIME_SECONDS = env.int("SESSION_MAX_HOURS", default=12) * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Login lockout (django-axes, counted in the database): AXES_FAILURE_LIMIT failed logins for
+# one username, or from one address, lock that username or that address for the cool-off.
+# A success does not reset the count (it would let anyone with an account clear an attacker's
+# address). `manage.py axes_reset_username NAME` / `axes_reset_ip ADDRESS` unlock early.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_RESET_ON_SUCCESS = False
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "sopdesk.middleware.client_ip"
+# Proxies in front of gunicorn that append to X-Forwarded-For (a TLS proxy: 1). With 0 the
+# lockout counts REMOTE_ADDR; behind a proxy that would be the proxy, for everyone.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Content security policy (django-csp), in every mode: scripts only from our own static files
+# (no inline script, no eval; chart data travels in <script type="application/json">).
+# Styles: our own files, plus the two <style> elements plotly.js adds, allowed by their hashes
+# (no 'unsafe-inline'): an empty one whose rules it inserts through the CSSOM, which CSP does not
+# restrict, and the CSS of its map charts (plotly.js 4.1; after an upgrade that changes it,
+# tests/e2e/test_csp_browser.py reports the violation and the new hash to put here).
+PLOTLY_STYLE_HASHES = [
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",  # the empty <style id="plotly.js-style-…">
+    "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",  # maplibre's CSS
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, *PLOTLY_STYLE_HASHES],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
@@ -110,6 +172,9 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: integration tokens ("Token sopk_…" / "Bearer sopk_…"); its challenge makes
+        # a missing or refused credential a 401. Other keys fall through to personal tokens.
+        "integrations.authentication.IntegrationTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
@@ -122,8 +187,18 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "sopdesk.api.exception_handler",
-    # Only the password-for-token exchange is throttled (ScopedRateThrottle on that view).
-    "DEFAULT_THROTTLE_RATES": {"auth-token": env.str("API_TOKEN_THROTTLE_RATE", default="30/minute")},
+    # Every endpoint: per integration token or person ("api"), per address without credentials
+    # ("api-anon"); the password-for-token exchange has its own ScopedRateThrottle ("auth-token").
+    # Counted in the default cache; a cache that is down lets requests through (logged).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "integrations.throttling.ApiRateThrottle",
+        "integrations.throttling.ApiAnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "api": env.str("API_THROTTLE_RATE", default="600/min"),
+        "api-anon": env.str("API_ANON_THROTTLE_RATE", default="60/min"),
+        "auth-token": env.str("API_TOKEN_THROTTLE_RATE", default="30/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "sopdesk API",
@@ -188,7 +263,21 @@ CELERY_BEAT_SCHEDULE = {
             minute=0,
         ),
     },
+    # Webhook deliveries whose retry is due but whose task never ran (broker down, worker died).
+    "webhook-sweep": {
+        "task": "integrations.webhook_sweep",
+        "schedule": env.float("WEBHOOK_SWEEP_SECONDS", default=60.0),
+    },
 }
+
+# Webhooks out (integrations/webhooks.py): the public address of this deployment makes the API
+# links in payloads absolute; a failed delivery is retried after BASE × 2^n seconds (capped at
+# MAX_DELAY) until it has been tried MAX_ATTEMPTS times.
+SOPDESK_BASE_URL = env.str("SOPDESK_BASE_URL", default="")
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_RETRY_MAX_DELAY_SECONDS = env.float("WEBHOOK_RETRY_MAX_DELAY_SECONDS", default=3600.0)
 
 # One cache for every web process: Redis when there is one (the review is then built once, not
 # once per gunicorn worker), else each process's memory. Short socket timeouts: a Redis that is

@@ -4,7 +4,7 @@ import os
 import socket
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from .base import BASE_DIR, REST_FRAMEWORK, env
 
 
 def _postgres_reachable(host: str, port: int) -> bool:
@@ -52,3 +52,16 @@ WHITENOISE_USE_FINDERS = True
 REVIEW_CACHE_SECONDS = 0
 # Each test process keeps its own cache (a shared Redis would mix parallel runs).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sopdesk-tests"}}
+# No test should meet the API rate limits by accident (one cache serves the whole test process);
+# the throttling tests set tiny rates themselves. The password-for-token rate stays as deployed.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {
+        **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+        "api": "100000/min",
+        "api-anon": "100000/min",
+    },
+}
+# The login lockout is off in tests: Client.login() authenticates without a request, which
+# django-axes refuses. tests/sopdesk/test_lockout.py turns it on.
+AXES_ENABLED = False
