@@ -6,6 +6,7 @@ anything else, and starts worker processes against the test database.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -164,15 +165,16 @@ def workers(broker: Redis, postgres: None, tmp_path: Path) -> Iterator[Callable[
             },
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: an embedded beat is a child process
         )
         started.append(proc)
         return proc
 
     yield start
     for proc in started:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the worker and its beat, not only the worker
+        proc.wait(timeout=10)
     log.close()
 
 
