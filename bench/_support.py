@@ -270,8 +270,16 @@ def use_broker(broker_url: str) -> None:
     app.conf.task_always_eager = False
     app.conf.broker_url = broker_url
     app.conf.result_backend = broker_url
-    if app._pool is not None:
-        app._pool.force_close_all()
+    _drop_pools(app)
+
+
+def _drop_pools(app) -> None:  # type: ignore[no-untyped-def]
+    """Close this process's broker connections and forget kombu's pools: they are global and
+    keyed by broker URL, so a pool closed here would be handed back, closed, on the next switch
+    to the same URL (as `recompute.py --interleave` does run by run)."""
+    from kombu import pools
+
+    pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 
@@ -280,10 +288,7 @@ def use_eager() -> None:
     from sopdesk.celery import app
 
     app.conf.task_always_eager = True
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
+    _drop_pools(app)
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:

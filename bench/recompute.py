@@ -3,18 +3,22 @@
     .venv/bin/python bench/recompute.py                   # the demo company (seed_demo)
     .venv/bin/python bench/recompute.py --scale large     # 100,000 deals, 657k daily sales
     .venv/bin/python bench/recompute.py --scale large --skip-generate   # reuse the large data
+    .venv/bin/python bench/recompute.py --scale large --products 1000 --parts b --workers 1,2 \
+        --fanout-min-series 100 --interleave   # 2,000 run-rate series: does a second worker pay?
 
 BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/sopdesk_bench_recompute_demo,
-or ..._large with --scale large) names a database that this script creates if missing,
-migrates, and WIPES at start (every pipeline, operations and forecast table, and the users).
+or ..._large with --scale large, ..._large_pN with --products N other than 200) names a
+database that this script creates if missing, migrates, and WIPES at start (every pipeline,
+operations and forecast table, and the users).
 The script starts its own redis-server on a free port and its own Celery worker processes
 (`--pool=solo`), and stops exactly those at the end. Settings: sopdesk.settings.production.
 
 It prints, each the median of --repeat runs:
 (a) one process: seconds for load (the selectors), engine (compute_forecast) and write
     (writers.write_results) of services.forecast_recompute(fan_out=False), the run's own timings;
-(b) real workers on Redis, 1 and 2 of them: the wall time from the enqueue (inputs marked
-    changed, forecasting.recompute sent) until the new run is current;
+(b) real workers on Redis, 1 and 2 of them (and each --variant): the wall time from the enqueue
+    (inputs marked changed, forecasting.recompute sent) until the new run is current; with
+    --interleave the configurations take turns run by run, so the machine's load falls on all;
 (c) the PostgreSQL floor: the SQL the selectors send, replayed with psycopg2 alone
     (execute + fetch every row), and the server's own execution time (EXPLAIN ANALYZE),
     beside the load step, as ratios;
@@ -32,6 +36,7 @@ import io
 import json
 import os
 import pstats
+import signal
 import sys
 import time
 from pathlib import Path
@@ -90,8 +95,9 @@ def _copy(table: str, frame: Any) -> float:
     return time.perf_counter() - started
 
 
-def generate_large(today: dt.date) -> dict[str, int]:
-    """Write the large company, in bulk (COPY for the big tables, bulk_create for the rest)."""
+def generate_large(today: dt.date, n_products: int = LARGE_PRODUCTS) -> dict[str, int]:
+    """Write the large company, in bulk (COPY for the big tables, bulk_create for the rest);
+    `n_products` products (2 x n_products run-rate series), everything else as issue 4 says."""
     import numpy as np
     import pandas as pd
     from django.contrib.auth import get_user_model
@@ -127,7 +133,7 @@ def generate_large(today: dt.date) -> dict[str, int]:
             ]
         )
         channel_ids = np.array([c.pk for c in channels])
-        prices = np.round(rng.uniform(8, 60, LARGE_PRODUCTS), 2)
+        prices = np.round(rng.uniform(8, 60, n_products), 2)
         products = Product.objects.bulk_create(
             Product(
                 sku=f"BIG-{i:04d}",
@@ -135,7 +141,7 @@ def generate_large(today: dt.date) -> dict[str, int]:
                 price_per_unit=f"{prices[i]:.2f}",
                 gross_margin_pct=f"{rng.uniform(20, 60):.2f}",
             )
-            for i in range(LARGE_PRODUCTS)
+            for i in range(n_products)
         )
         product_ids = np.array([p.pk for p in products])
         customers = Customer.objects.bulk_create(
@@ -164,14 +170,14 @@ def generate_large(today: dt.date) -> dict[str, int]:
         t0 = time.perf_counter()
         days = np.arange(t_today - LARGE_DAYS, t_today)
         day_index = np.arange(LARGE_DAYS, dtype=float)
-        base = rng.lognormal(mean=1.5, sigma=0.8, size=(LARGE_PRODUCTS, 3)) * np.array([1.0, 0.6, 2.5])
-        growth = 1 + rng.uniform(0.05, 0.45, (LARGE_PRODUCTS, 1, 1)) * day_index / 365
-        phase = rng.uniform(0, 2 * np.pi, (LARGE_PRODUCTS, 1, 1))
-        season = 1 + rng.uniform(0, 0.5, (LARGE_PRODUCTS, 1, 1)) * np.sin(2 * np.pi * day_index / 365.25 + phase)
+        base = rng.lognormal(mean=1.5, sigma=0.8, size=(n_products, 3)) * np.array([1.0, 0.6, 2.5])
+        growth = 1 + rng.uniform(0.05, 0.45, (n_products, 1, 1)) * day_index / 365
+        phase = rng.uniform(0, 2 * np.pi, (n_products, 1, 1))
+        season = 1 + rng.uniform(0, 0.5, (n_products, 1, 1)) * np.sin(2 * np.pi * day_index / 365.25 + phase)
         weekday = np.array([1.1, 1.0, 1.0, 1.05, 1.2, 0.8, 0.6])[(days.astype("int64") + 3) % 7]
         mean_units = base[:, :, None] * growth * season * weekday
         units = rng.gamma(shape=4.0, scale=mean_units / 4.0)
-        launched = rng.integers(0, LARGE_DAYS // 2, LARGE_PRODUCTS) * (rng.random(LARGE_PRODUCTS) < 0.2)
+        launched = rng.integers(0, LARGE_DAYS // 2, n_products) * (rng.random(n_products) < 0.2)
         units = np.where(day_index[None, None, :] < launched[:, None, None], 0.0, units)
         units = np.round(units, 2)
         discount = np.array([1.0, 0.92, 0.8])
@@ -211,7 +217,7 @@ def generate_large(today: dt.date) -> dict[str, int]:
         progress = (t_today - created).astype(np.int64) / cycle
         open_stage = np.clip(1 + np.floor(progress * 4).astype(np.int64), 1, 4)
         channel_index = rng.choice(3, n, p=[0.15, 0.15, 0.7])
-        price = prices[(product_index := rng.integers(0, LARGE_PRODUCTS, n))]
+        price = prices[(product_index := rng.integers(0, n_products, n))]
         stated = np.clip(
             5 * np.round((open_defaults[open_stage - 1] + rep_stated_shift[owner_index] + rng.normal(0, 5, n)) / 5),
             5,
@@ -421,7 +427,7 @@ def generate_large(today: dt.date) -> dict[str, int]:
         InvestmentProposal.objects.bulk_create(proposals)
         counts.update(
             {
-                "products": LARGE_PRODUCTS,
+                "products": n_products,
                 "channels": 3,
                 "customers": LARGE_CUSTOMERS,
                 "resources": LARGE_RESOURCES,
@@ -583,67 +589,115 @@ def tasks_summary(workers: Any, since: int) -> dict[str, tuple[int, float, float
     return out
 
 
-def worker_runs(
-    *, database_url: str, broker_url: str, count: int, repeat: int, extra_env: dict[str, str]
-) -> dict[str, Any]:
-    """Start `count` workers; per run: mark the inputs changed, send the task, wait until the
-    new run is current. The first run after start is reported apart (cold worker)."""
-    from forecasting import state
-    from forecasting.models import ForecastRun
-    from forecasting.tasks import recompute_forecast
-    from sopdesk.celery import app
+class WorkerSet:
+    """One configuration of (b): `count` workers with `extra_env` on a Redis database of their
+    own, so that several sets can idle side by side and take turns (--interleave)."""
 
-    workers = support.Workers(database_url=database_url, broker_url=broker_url, extra_env=extra_env)
-    walls: list[float] = []
-    details: list[dict[str, Any]] = []
-    try:
-        workers.start(count)
-        workers.wait_ready(app, count=count)
-        for i in range(repeat + 1):
-            prune_runs()
-            state.mark_inputs_changed()
-            version = state.state().inputs_version
-            log_offset = workers.offset()
-            started = time.perf_counter()
-            recompute_forecast.apply_async()
+    def __init__(
+        self, *, label: str, database_url: str, broker_url: str, count: int, extra_env: dict[str, str]
+    ) -> None:
+        self.label, self.broker_url, self.count = label, broker_url, count
+        self.workers = support.Workers(database_url=database_url, broker_url=broker_url, extra_env=extra_env)
+        self.cold: dict[str, Any] | None = None
+        self.walls: list[float] = []
+        self.details: list[dict[str, Any]] = []
+        self.loads: list[float] = []
 
-            def done(version: int = version) -> bool:
-                return ForecastRun.objects.filter(inputs_version__gte=version).exclude(status="running").exists()
+    def start(self) -> None:
+        self.workers.start(self.count)
 
-            support.wait_for(done, seconds=900, what=f"the run of inputs version {version}")
-            wall = time.perf_counter() - started
-            run = ForecastRun.objects.filter(inputs_version__gte=version).order_by("-inputs_version").first()
-            if run is not None and run.status == "succeeded" and "write" not in run.timings:
-                # the run becomes current when the write commits; its write time is stored just after
-                pk = run.pk
-                support.wait_for(
-                    lambda pk=pk: "write" in ForecastRun.objects.get(pk=pk).timings, seconds=30, what="the timings"
-                )
-                run.refresh_from_db()
-            if run is None or run.status != "succeeded" or not run.is_current:
-                raise SystemExit(
-                    f"the worker run did not succeed: {run and run.status}\n{run and run.error}\n{workers.tail()}"
-                )
-            detail = {
-                "wall": wall,
-                "fan_out": run.summary.get("fan_out"),
-                "engine": run.timings.get("engine"),
-                "write": run.timings.get("write"),
-                "db_span": (run.finished - run.started).total_seconds(),
-                "tasks": tasks_summary(workers, log_offset),
-            }
-            if i == 0:
-                cold = detail
-            else:
-                walls.append(wall)
-                details.append(detail)
-    except BaseException:
-        workers.stop()
-        print(f"  the workers' log is kept: {workers.log_path}")
-        raise
-    workers.stop()
-    workers.remove_log()
-    return {"cold": cold, "walls": walls, "details": details, "load_average": support.load_average()}
+    def wait_ready(self) -> None:
+        from sopdesk.celery import app
+
+        support.use_broker(self.broker_url)
+        self.workers.wait_ready(app, count=self.count)
+
+    def run_once(self, *, cold: bool = False) -> float:
+        """Mark the inputs changed, send the task, wait until the new run is current."""
+        from forecasting import state
+        from forecasting.models import ForecastRun
+        from forecasting.tasks import recompute_forecast
+
+        support.use_broker(self.broker_url)
+        prune_runs()
+        state.mark_inputs_changed()
+        version = state.state().inputs_version
+        log_offset = self.workers.offset()
+        started = time.perf_counter()
+        recompute_forecast.apply_async()
+
+        def done(version: int = version) -> bool:
+            return ForecastRun.objects.filter(inputs_version__gte=version).exclude(status="running").exists()
+
+        support.wait_for(done, seconds=900, what=f"the run of inputs version {version}")
+        wall = time.perf_counter() - started
+        run = ForecastRun.objects.filter(inputs_version__gte=version).order_by("-inputs_version").first()
+        if run is not None and run.status == "succeeded" and "write" not in run.timings:
+            # the run becomes current when the write commits; its write time is stored just after
+            pk = run.pk
+            support.wait_for(
+                lambda pk=pk: "write" in ForecastRun.objects.get(pk=pk).timings, seconds=30, what="the timings"
+            )
+            run.refresh_from_db()
+        if run is None or run.status != "succeeded" or not run.is_current:
+            raise SystemExit(
+                f"the worker run did not succeed: {run and run.status}\n{run and run.error}\n{self.workers.tail()}"
+            )
+        detail = {
+            "wall": wall,
+            "fan_out": run.summary.get("fan_out"),
+            "engine": run.timings.get("engine"),
+            "write": run.timings.get("write"),
+            "db_span": (run.finished - run.started).total_seconds(),
+            "tasks": tasks_summary(self.workers, log_offset),
+        }
+        if cold:
+            self.cold = detail
+        else:
+            self.walls.append(wall)
+            self.details.append(detail)
+            self.loads.append(os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"))
+        return wall
+
+    def stop(self, *, keep_log: bool = False) -> None:
+        self.workers.stop()
+        if keep_log:
+            print(f"  the workers' log of '{self.label}' is kept: {self.workers.log_path}")
+        else:
+            self.workers.remove_log()
+
+    def result(self) -> dict[str, Any]:
+        low, high = (f"{min(self.loads):.1f}", f"{max(self.loads):.1f}") if self.loads else ("", "")
+        loads = (low if low == high else f"{low}-{high}") if self.loads else support.load_average()
+        return {"cold": self.cold, "walls": self.walls, "details": self.details, "load_average": loads}
+
+
+def worker_runs(sets: list[WorkerSet], *, repeat: int, interleave: bool) -> None:
+    """Each set: start, one cold run (reported apart), `repeat` measured runs, stop; one set
+    after the other, or with `interleave` all started at once and taking turns run by run (so
+    a change in the machine's load falls on every configuration alike)."""
+    groups = [sets] if interleave else [[s] for s in sets]
+    for group in groups:
+        try:
+            for s in group:
+                s.start()
+            for s in group:
+                s.wait_ready()
+            for s in group:
+                s.run_once(cold=True)
+            for i in range(repeat):
+                for s in group:
+                    wall = s.run_once()
+                    if interleave:
+                        print(f"  round {i + 1}, {s.label}: {wall:.2f} s (load average {support.load_average()})")
+        except BaseException:
+            for s in group:
+                s.stop(keep_log=True)
+            raise
+        for s in group:
+            s.stop()
+            if not interleave:
+                print(f"  {s.label}: median {support.median(s.walls):.2f} s")
 
 
 # --- (c) the PostgreSQL floor -----------------------------------------------------------------
@@ -811,6 +865,19 @@ def row_counts() -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", choices=["demo", "large"], default="demo")
+    parser.add_argument(
+        "--products",
+        type=int,
+        default=LARGE_PRODUCTS,
+        metavar="N",
+        help=f"large scale: N products, so 2 x N run-rate series (default {LARGE_PRODUCTS}); other than "
+        f"{LARGE_PRODUCTS}, its own database (..._large_pN)",
+    )
+    parser.add_argument(
+        "--parts",
+        default="abc",
+        help="which of (a) one process, (b) workers, (c) the floor to run, e.g. 'b' (default abc; (d): --write-paths)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="measured runs per figure (median printed)")
     parser.add_argument("--skip-generate", action="store_true", help="reuse the data already in the database")
     parser.add_argument("--today", help="the day the data leads up to (default: today)")
@@ -823,14 +890,40 @@ def main() -> None:
     )
     parser.add_argument("--fanout-chunks", type=int, default=None, help="FORECAST_FANOUT_CHUNKS of the workers")
     parser.add_argument("--no-fanout-baseline", action="store_true", help="skip the 1-worker run without fan-out")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="N:KEY=VALUE[,KEY=VALUE]",
+        help="one more configuration of (b): N workers with these environment variables, e.g. "
+        "2:OPENBLAS_NUM_THREADS=1 (repeatable)",
+    )
+    parser.add_argument(
+        "--interleave",
+        action="store_true",
+        help="(b): start every configuration's workers at once and take turns run by run, so the machine's "
+        "load falls on all alike",
+    )
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the top N functions of cProfile")
     parser.add_argument(
         "--write-paths", action="store_true", help="time the write by COPY and by bulk_create on the same results"
     )
     parser.add_argument("--show-sql", action="store_true", help="print the SQL of the floor")
     args = parser.parse_args()
+    # Run in the background (`... &`), SIGINT is ignored and SIGTERM kills at once: make both
+    # raise KeyboardInterrupt, so the workers and the redis-server started here are stopped.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    if args.products < 1 or args.products > 9999:
+        parser.error("--products: 1 to 9999")
+    if args.products != LARGE_PRODUCTS and args.scale != "large":
+        parser.error("--products is for --scale large")
+    parts = set(args.parts)
+    if not parts <= set("abc"):
+        parser.error("--parts: letters of abc")
 
-    database_url = os.environ.get("BENCH_DATABASE_URL") or support.database_url_for(DEFAULT_DB.format(scale=args.scale))
+    shape = args.scale if args.products == LARGE_PRODUCTS else f"{args.scale}_p{args.products}"
+    database_url = os.environ.get("BENCH_DATABASE_URL") or support.database_url_for(DEFAULT_DB.format(scale=shape))
     support.configure(database_url)
     support.create_database_if_missing(database_url)
     import django
@@ -843,9 +936,17 @@ def main() -> None:
 
     today = dt.date.fromisoformat(args.today) if args.today else timezone.localdate()
     wall_started = time.perf_counter()
-    print(f"sopdesk forecast recompute bench, scale {args.scale}")
+    print(
+        f"sopdesk forecast recompute bench, scale {args.scale}"
+        + (f", {args.products} products ({2 * args.products} run-rate series)" if args.scale == "large" else "")
+    )
     print(f"  {support.environment_line()}")
     print(f"  database {database_url.rsplit('/', 1)[-1]}; settings {os.environ['DJANGO_SETTINGS_MODULE']}")
+    threads = {
+        k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ
+    }
+    if threads:
+        print("  environment (this process and the workers): " + ", ".join(f"{k}={v}" for k, v in threads.items()))
 
     if args.skip_generate:
         from django.core.management import call_command
@@ -860,61 +961,75 @@ def main() -> None:
         if args.scale == "demo":
             generate_demo(today)
         else:
-            generate_large(today)
+            generate_large(today, args.products)
         support.analyze()
         print(f"  data generated in {time.perf_counter() - started:.1f} s (ANALYZE included)")
     counts = row_counts()
     print("  rows: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
     if counts["opportunities"] == 0:
         raise SystemExit("no data: run without --skip-generate first")
-    if args.scale == "large" and counts["opportunities"] != LARGE_OPPORTUNITIES:
-        raise SystemExit("the database does not hold the large company: run without --skip-generate")
+    if args.scale == "large" and (
+        counts["opportunities"] != LARGE_OPPORTUNITIES or counts["products"] != args.products
+    ):
+        raise SystemExit(
+            f"the database does not hold the large company with {args.products} products: run without --skip-generate"
+        )
     as_of = monday_of(today)
     print(f"  forecast as of {as_of} (today {today})")
 
     # (a)
-    print(
-        f"\n(a) one process, services.forecast_recompute(fan_out=False); median of {args.repeat} runs, seconds "
-        f"(load average {support.load_average()})"
-    )
-    runs = in_process(today, args.repeat)
-    med = {k: support.median(r[k] for r in runs) for k in runs[0] if k != "steps"}
-    print(
-        support.table(
-            ["step", "median s", "runs"],
-            [
-                ["load (the selectors)", f"{med['load']:.3f}", support.fmt_runs([r["load"] for r in runs])],
-                ["engine (compute_forecast)", f"{med['engine']:.3f}", support.fmt_runs([r["engine"] for r in runs])],
-                ["write (writers.write_results)", f"{med['write']:.3f}", support.fmt_runs([r["write"] for r in runs])],
-                ["total forecast_recompute", f"{med['total']:.3f}", support.fmt_runs([r["total"] for r in runs])],
-            ],
-        )
-    )
-    step_rows = []
-    for name in ENGINE_STEPS + WRITE_STEPS:
-        values = [r["steps"].get(name, 0.0) for r in runs]
-        part = "engine" if name in ENGINE_STEPS else "write"
-        step_rows.append([f"{part}: {name}", f"{support.median(values):.3f}", support.fmt_runs(values)])
-    written = [r["write"] - sum(r["steps"].get(n, 0.0) for n in WRITE_STEPS) for r in runs]
-    step_rows.append(
-        [
-            "write: the rest (hiring, run, commit: FK checks)",
-            f"{support.median(written):.3f}",
-            support.fmt_runs(written),
-        ]
-    )
-    step_rows.sort(key=lambda row: -float(row[1]))
-    print("  where the engine and the write spend it (steps of run.py and writers.py, median s):")
-    print("  " + support.table(["step", "median s", "runs"], step_rows[:12]).replace("\n", "\n  "))
-    if args.scale == "demo":
-        verdict = "meets" if med["total"] < TARGET_DEMO_SECONDS else "MISSES"
+    med: dict[str, float] = {}
+    if "a" in parts:
         print(
-            f"  target: demo end to end under {TARGET_DEMO_SECONDS:.0f} s: "
-            f"in one process {med['total']:.2f} s, {verdict}"
+            f"\n(a) one process, services.forecast_recompute(fan_out=False); median of {args.repeat} runs, seconds "
+            f"(load average {support.load_average()})"
         )
+        runs = in_process(today, args.repeat)
+        med = {k: support.median(r[k] for r in runs) for k in runs[0] if k != "steps"}
+        print(
+            support.table(
+                ["step", "median s", "runs"],
+                [
+                    ["load (the selectors)", f"{med['load']:.3f}", support.fmt_runs([r["load"] for r in runs])],
+                    [
+                        "engine (compute_forecast)",
+                        f"{med['engine']:.3f}",
+                        support.fmt_runs([r["engine"] for r in runs]),
+                    ],
+                    [
+                        "write (writers.write_results)",
+                        f"{med['write']:.3f}",
+                        support.fmt_runs([r["write"] for r in runs]),
+                    ],
+                    ["total forecast_recompute", f"{med['total']:.3f}", support.fmt_runs([r["total"] for r in runs])],
+                ],
+            )
+        )
+        step_rows = []
+        for name in ENGINE_STEPS + WRITE_STEPS:
+            values = [r["steps"].get(name, 0.0) for r in runs]
+            part = "engine" if name in ENGINE_STEPS else "write"
+            step_rows.append([f"{part}: {name}", f"{support.median(values):.3f}", support.fmt_runs(values)])
+        written = [r["write"] - sum(r["steps"].get(n, 0.0) for n in WRITE_STEPS) for r in runs]
+        step_rows.append(
+            [
+                "write: the rest (hiring, run, commit: FK checks)",
+                f"{support.median(written):.3f}",
+                support.fmt_runs(written),
+            ]
+        )
+        step_rows.sort(key=lambda row: -float(row[1]))
+        print("  where the engine and the write spend it (steps of run.py and writers.py, median s):")
+        print("  " + support.table(["step", "median s", "runs"], step_rows[:12]).replace("\n", "\n  "))
+        if args.scale == "demo":
+            verdict = "meets" if med["total"] < TARGET_DEMO_SECONDS else "MISSES"
+            print(
+                f"  target: demo end to end under {TARGET_DEMO_SECONDS:.0f} s: "
+                f"in one process {med['total']:.2f} s, {verdict}"
+            )
 
     # (b)
-    counts_wanted = [int(x) for x in args.workers.split(",") if x.strip()]
+    counts_wanted = [int(x) for x in args.workers.split(",") if x.strip()] if "b" in parts else []
     worker_rows: list[list[str]] = []
     worker_results: dict[str, dict[str, Any]] = {}
     if counts_wanted:
@@ -929,33 +1044,41 @@ def main() -> None:
             f"\n(b) Celery workers (--pool=solo) on a private redis-server; FORECAST_FANOUT_MIN_SERIES={min_series}, "
             f"FORECAST_FANOUT_CHUNKS={chunks}; wall time from the enqueue to the run being current, "
             f"median of {args.repeat} runs after one cold run"
+            + (", the configurations taking turns (--interleave)" if args.interleave else "")
         )
         redis = support.RedisServer()
         try:
-            support.use_broker(redis.url)
             configs = [(f"{n} worker{'s' if n > 1 else ''}", n, extra_env) for n in counts_wanted]
             if args.scale == "large" and not args.no_fanout_baseline:
                 configs.insert(
                     0, ("1 worker, no fan-out", 1, {**extra_env, "FORECAST_FANOUT_MIN_SERIES": "1000000000"})
                 )
-            for label, n, env in configs:
-                result = worker_runs(
-                    database_url=database_url, broker_url=redis.url, count=n, repeat=args.repeat, extra_env=env
-                )
-                worker_results[label] = result
+            for variant in args.variant:
+                n, _, assignments = variant.partition(":")
+                env = dict(a.split("=", 1) for a in assignments.split(",") if a)
+                configs.append((f"{n} worker{'s' if int(n) > 1 else ''}, {assignments}", int(n), {**extra_env, **env}))
+            base = redis.url.rsplit("/", 1)[0]
+            sets = [
+                WorkerSet(label=label, database_url=database_url, broker_url=f"{base}/{k % 16}", count=n, extra_env=env)
+                for k, (label, n, env) in enumerate(configs)
+            ]
+            worker_runs(sets, repeat=args.repeat, interleave=args.interleave)
+            for s in sets:
+                result = s.result()
+                worker_results[s.label] = result
                 details = result["details"]
                 fan = details[0]["fan_out"]
                 wall = support.median(result["walls"])
                 target = ""
                 if args.scale == "demo":
                     target = f"< {TARGET_DEMO_SECONDS:.0f} s: {'meets' if wall < TARGET_DEMO_SECONDS else 'MISSES'}"
-                elif n == 2 and "no fan-out" not in label:
+                elif s.count == 2 and fan:
                     target = (
                         f"< {TARGET_LARGE_2_WORKERS:.0f} s: {'meets' if wall < TARGET_LARGE_2_WORKERS else 'MISSES'}"
                     )
                 worker_rows.append(
                     [
-                        label,
+                        s.label,
                         f"{fan['series']} series / {fan['chunks']} chunks" if fan else "no",
                         f"{wall:.2f}",
                         support.fmt_runs(result["walls"]),
@@ -966,7 +1089,6 @@ def main() -> None:
                         result["load_average"],
                     ]
                 )
-                print(f"  {label}: median {wall:.2f} s")
         finally:
             support.use_eager()
             redis.stop()
@@ -1007,64 +1129,77 @@ def main() -> None:
         )
 
     # (c)
-    print(
-        f"\n(c) the PostgreSQL floor: the selectors' own SQL, median of {args.repeat}, seconds "
-        f"(load average {support.load_average()})"
-    )
-    frames = floor(database_url, as_of, args.repeat)
-    rows = []
-    for f in frames:
+    if "c" in parts:
+        print(
+            f"\n(c) the PostgreSQL floor: the selectors' own SQL, median of {args.repeat}, seconds "
+            f"(load average {support.load_average()})"
+        )
+        frames = floor(database_url, as_of, args.repeat)
+        rows = []
+        for f in frames:
+            rows.append(
+                [
+                    f["frame"],
+                    str(f["queries"]),
+                    f"{f['rows']:,}",
+                    f"{f['frame_rows']:,}",
+                    f"{f['selector']:.3f}",
+                    f"{f['fetch']:.3f}",
+                    f"{f['server']:.3f}",
+                    f"{f['selector'] / f['fetch']:.1f}x" if f["fetch"] > 0.0005 else "-",
+                ]
+            )
+        total = {k: sum(f[k] for f in frames) for k in ("selector", "fetch", "server")}
         rows.append(
             [
-                f["frame"],
-                str(f["queries"]),
-                f"{f['rows']:,}",
-                f"{f['frame_rows']:,}",
-                f"{f['selector']:.3f}",
-                f"{f['fetch']:.3f}",
-                f"{f['server']:.3f}",
-                f"{f['selector'] / f['fetch']:.1f}x" if f["fetch"] > 0.0005 else "-",
+                "all frames",
+                str(sum(f["queries"] for f in frames)),
+                f"{sum(f['rows'] for f in frames):,}",
+                "",
+                f"{total['selector']:.3f}",
+                f"{total['fetch']:.3f}",
+                f"{total['server']:.3f}",
+                f"{total['selector'] / total['fetch']:.1f}x",
             ]
         )
-    total = {k: sum(f[k] for f in frames) for k in ("selector", "fetch", "server")}
-    rows.append(
-        [
-            "all frames",
-            str(sum(f["queries"] for f in frames)),
-            f"{sum(f['rows'] for f in frames):,}",
-            "",
-            f"{total['selector']:.3f}",
-            f"{total['fetch']:.3f}",
-            f"{total['server']:.3f}",
-            f"{total['selector'] / total['fetch']:.1f}x",
-        ]
-    )
-    print(
-        support.table(
-            ["frame", "queries", "SQL rows", "frame rows", "selector s", "psycopg2 s", "server s", "selector/psycopg2"],
-            rows,
+        print(
+            support.table(
+                [
+                    "frame",
+                    "queries",
+                    "SQL rows",
+                    "frame rows",
+                    "selector s",
+                    "psycopg2 s",
+                    "server s",
+                    "selector/psycopg2",
+                ],
+                rows,
+            )
         )
-    )
-    load = med["load"]
-    ratio_fetch = load / total["fetch"]
-    ratio_server = load / total["server"]
-    target = "the target is set for the large company" if args.scale == "demo" else "target"
-    print(
-        f"  load step (a) {load:.3f} s; floor = the same SQL through psycopg2 alone {total['fetch']:.3f} s "
-        f"-> ratio {ratio_fetch:.1f}x ({target}: within {TARGET_LOAD_RATIO:.0f}x, "
-        f"{'meets' if ratio_fetch <= TARGET_LOAD_RATIO else 'MISSES'})"
-    )
-    print(
-        f"  against the server's execution time alone ({total['server']:.3f} s, EXPLAIN ANALYZE): "
-        f"ratio {ratio_server:.1f}x ({'within' if ratio_server <= TARGET_LOAD_RATIO else 'beyond'} "
-        f"{TARGET_LOAD_RATIO:.0f}x)"
-    )
-    if args.scale == "demo":
-        print("  (at demo size each query takes a millisecond: per-query overheads, not data, make the ratio)")
-    if args.show_sql:
-        for f in frames:
-            for sql in f["sql"]:
-                print(f"  -- {f['frame']}\n  {sql}")
+        if "load" in med:
+            load = med["load"]
+            ratio_fetch = load / total["fetch"]
+            ratio_server = load / total["server"]
+            target = "the target is set for the large company" if args.scale == "demo" else "target"
+            print(
+                f"  load step (a) {load:.3f} s; floor = the same SQL through psycopg2 alone {total['fetch']:.3f} s "
+                f"-> ratio {ratio_fetch:.1f}x ({target}: within {TARGET_LOAD_RATIO:.0f}x, "
+                f"{'meets' if ratio_fetch <= TARGET_LOAD_RATIO else 'MISSES'})"
+            )
+            print(
+                f"  against the server's execution time alone ({total['server']:.3f} s, EXPLAIN ANALYZE): "
+                f"ratio {ratio_server:.1f}x ({'within' if ratio_server <= TARGET_LOAD_RATIO else 'beyond'} "
+                f"{TARGET_LOAD_RATIO:.0f}x)"
+            )
+        else:
+            print("  (no load step to compare: (a) not run, see --parts)")
+        if args.scale == "demo":
+            print("  (at demo size each query takes a millisecond: per-query overheads, not data, make the ratio)")
+        if args.show_sql:
+            for f in frames:
+                for sql in f["sql"]:
+                    print(f"  -- {f['frame']}\n  {sql}")
 
     if args.write_paths:
         print(

@@ -213,6 +213,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Tags and operation ids from the resource ("opportunities"), not from "/api/v1".
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # The refusals every operation may answer (400/401/403/404/429), documented once.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "sopdesk.api.add_common_error_responses",
+    ],
 }
 
 # Celery: with no REDIS_URL the tasks run eagerly inside the web process.
@@ -226,8 +231,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
-# Many run-rate series are forecast in chunks spread over the workers (a Celery chord).
-FORECAST_FANOUT_MIN_SERIES = env.int("FORECAST_FANOUT_MIN_SERIES", default=100)
+# Many run-rate series can be forecast in chunks spread over the workers (a Celery chord). Off
+# in practice by default: on 2 shared cores a second worker never paid, up to 2,000 series
+# (docs/benchmarks.md); lower it on hosts whose workers have cores of their own, and measure.
+FORECAST_FANOUT_MIN_SERIES = env.int("FORECAST_FANOUT_MIN_SERIES", default=10_000)
 FORECAST_FANOUT_CHUNKS = env.int("FORECAST_FANOUT_CHUNKS", default=8)
 # A forecast claim older than this belongs to a worker that died: another may take over.
 FORECAST_CLAIM_STALE_SECONDS = env.int("FORECAST_CLAIM_STALE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
