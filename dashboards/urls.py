@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import home_views, review_views, views
+from . import audit_views, home_views, review_views, views
 from .converters import IsoWeekConverter
 
 app_name = "dashboards"
@@ -11,6 +11,7 @@ urlpatterns = [
     path("dashboards/sources/", views.pipeline_sources, name="pipeline-sources"),
     path("home/sales/", home_views.sales_home, name="sales-home"),
     path("home/operations/", home_views.operations_home, name="operations-home"),
+    path("audit/", audit_views.audit, name="audit"),
     path("review/", review_views.review, name="review"),
     path("review/freeze/", review_views.freeze, name="review-freeze"),
     path("review/<isoweek:week>/", review_views.review, name="review-week"),

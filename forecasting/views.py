@@ -17,8 +17,10 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from sopdesk.access import permission_by_method
+from sopdesk.csv_export import csv_response, csv_url, wants_csv
 
 from . import selectors, services
+from .filtersets import ForecastRunFilterSet
 from .models import ForecastRun
 
 PAGE_SIZE = 25
@@ -48,16 +50,35 @@ def _last_line(error: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
+CSV_COLUMNS = (
+    ("Run", "pk"),
+    ("As of", "as_of"),
+    ("Status", "status"),
+    ("Current", "is_current"),
+    ("Started", "started"),
+    ("Finished", "finished"),
+    ("Duration (s)", lambda run: None if run.duration is None else round(run.duration.total_seconds(), 1)),
+    ("Attempts", "attempts"),
+    ("Inputs version", "inputs_version"),
+    ("Error", lambda run: _last_line(run.error)),
+)
+
+
 @permission_by_method(get=VIEW)
 def run_list(request: HttpRequest) -> HttpResponse:
     """Every run, newest first: status, as-of week, start, duration, error; which one is current."""
-    page = Paginator(selectors.run_list_with_duration(), PAGE_SIZE).get_page(request.GET.get("page"))
+    # The API's filters (status, is_current, weeks, ordering) apply to the page and to its CSV alike.
+    runs = ForecastRunFilterSet(request.GET, queryset=selectors.run_list_with_duration()).qs
+    if wants_csv(request):
+        return csv_response("forecast-runs", CSV_COLUMNS, runs)
+    page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [RunRow(run, _duration(run.duration), _last_line(run.error)) for run in page]
     context = {
         "page": page,
         "rows": rows,
         "forecast_status": selectors.run_status(),
         "can_recompute": request.user.has_perm(RECOMPUTE),
+        "csv_url": csv_url(request),
     }
     return render(request, "forecasting/run_list.html", context)
 

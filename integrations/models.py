@@ -10,6 +10,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from sopdesk.roles import ROLE_LABELS
 
@@ -38,6 +39,9 @@ class IntegrationToken(models.Model):
     last_used = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    # `last_used` moves on every request: not a change anyone made.
+    history = HistoricalRecords(excluded_fields=["last_used"])
+
     class Meta:
         ordering = ["revoked_at", "name"]
 
@@ -61,6 +65,9 @@ class WebhookSubscription(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created = models.DateTimeField(auto_now_add=True)
+
+    # The secret stays out of the audit trail: its history would be a second copy of it.
+    history = HistoricalRecords(excluded_fields=["secret"])
 
     class Meta:
         ordering = ["-created", "-id"]

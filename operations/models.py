@@ -69,6 +69,8 @@ class ResourceLoad(models.Model):
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="resource_loads")
     load_per_unit = models.DecimalField(max_digits=10, decimal_places=4)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["resource", "channel"]
         constraints = [

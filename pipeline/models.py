@@ -22,6 +22,8 @@ class Channel(models.Model):
     name = models.CharField(max_length=80, unique=True)
     forecast_method = models.CharField(max_length=20, choices=ForecastMethod.choices, default=ForecastMethod.RUN_RATE)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["name"]
 
@@ -35,6 +37,8 @@ class Product(models.Model):
     unit = models.CharField(max_length=30, default="case")
     price_per_unit = models.DecimalField(max_digits=12, decimal_places=2, validators=NON_NEGATIVE)
     gross_margin_pct = models.DecimalField("gross margin %", max_digits=5, decimal_places=2, validators=PERCENT)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["sku"]
@@ -55,6 +59,8 @@ class Customer(models.Model):
     kind = models.CharField(max_length=20, choices=CustomerKind.choices, default=CustomerKind.RETAILER)
     region = models.CharField(max_length=80, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["name"]
 
@@ -68,6 +74,8 @@ class Stage(models.Model):
     default_probability = models.PositiveSmallIntegerField(validators=PERCENT)
     is_won = models.BooleanField(default=False)
     is_lost = models.BooleanField(default=False)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["order"]
@@ -86,6 +94,8 @@ class Stage(models.Model):
 
 class LeadSource(models.Model):
     name = models.CharField(max_length=80, unique=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -168,6 +178,8 @@ class Sale(models.Model):
     revenue = models.DecimalField(max_digits=14, decimal_places=2, validators=NON_NEGATIVE)
     external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-date", "id"]
         indexes = [models.Index(fields=["channel", "date"]), models.Index(fields=["date"])]
@@ -214,6 +226,8 @@ class NpsResponse(models.Model):
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="nps_responses")
     score = models.PositiveSmallIntegerField(validators=[MinValueValidator(0), MaxValueValidator(10)])
     comment = models.TextField(blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-date", "-id"]

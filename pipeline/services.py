@@ -158,8 +158,11 @@ def opportunity_update(*, opportunity: Opportunity, data: dict[str, Any], actor:
     Sending what is already stored changes nothing: no save, no empty history entry.
     """
     old_stage_id = opportunity.stage_id
+    old_owner_id = opportunity.owner_id
     before = _snapshot(opportunity)
     _assign(opportunity, data, OPPORTUNITY_FIELDS)
+    if opportunity.owner_id != old_owner_id and not _may_reassign(opportunity_owner_id=old_owner_id, actor=actor):
+        raise ValidationError({"owner": "Only the deal's owner can hand it to someone else."})
     stage_changed = opportunity.stage_id != old_stage_id
     if stage_changed or opportunity.stage.is_closed:
         _apply_stage_rules(
@@ -172,6 +175,14 @@ def opportunity_update(*, opportunity: Opportunity, data: dict[str, Any], actor:
     if stage_changed and opportunity.stage.is_closed:
         _publish_outcome(opportunity, previous_stage_id=old_stage_id)
     return opportunity
+
+
+def _may_reassign(*, opportunity_owner_id: int | None, actor: AbstractBaseUser | None) -> bool:
+    """Who may change a deal's owner: its owner (handing it over), or an integration (a CRM
+    sync, the system of record for owners); nobody takes someone else's deal."""
+    if actor is None or opportunity_owner_id == actor.pk:
+        return True
+    return hasattr(actor, "integration_token")  # a token's own user (integrations.IntegrationToken)
 
 
 def _publish_outcome(opportunity: Opportunity, *, previous_stage_id: int | None) -> None:
@@ -303,12 +314,13 @@ SALE_BULK_FIELDS = ("date", "channel_id", "product_id", "customer_id", "units", 
 
 
 @transaction.atomic
-def sales_bulk_upsert(*, rows: list[dict[str, Any]]) -> BulkResult:
+def sales_bulk_upsert(*, rows: list[dict[str, Any]], actor: AbstractBaseUser | None = None) -> BulkResult:
     """Upsert already-validated sales by external id, all or nothing.
 
     Each row holds `external_id`, `date`, `channel_id`, `product_id`, `customer_id`,
     `units` and `revenue`. Rows identical to what is stored are left alone, so sending
-    the same batch twice changes nothing.
+    the same batch twice changes nothing. Bulk writes send no signals, so the history
+    records (with `actor` as their author) are written here, in bulk too.
     """
     if len(rows) > BULK_SALES_LIMIT:
         raise ValidationError(f"At most {BULK_SALES_LIMIT} sales per request.")
@@ -335,6 +347,11 @@ def sales_bulk_upsert(*, rows: list[dict[str, Any]]) -> BulkResult:
             unique_fields=["external_id"],
             update_fields=list(SALE_BULK_FIELDS),
         )
+        # bulk_create sets the primary keys (PostgreSQL and SQLite return them, conflicts included).
+        if new:
+            Sale.history.bulk_history_create(new, batch_size=1000, default_user=actor)
+        if changed:
+            Sale.history.bulk_history_create(changed, batch_size=1000, update=True, default_user=actor)
         forecast_inputs_changed_on_commit(source="pipeline.sale")
     return BulkResult(created=len(new), updated=len(changed), unchanged=len(rows) - len(new) - len(changed))
 

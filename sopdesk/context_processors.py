@@ -23,6 +23,7 @@ NAVIGATION = (
     ("Forecast", "forecasting:run-list", {CEO, SALES, OPERATIONS}),
     ("API", "api-docs", {CEO, SALES, OPERATIONS}),
     ("Integrations", "integrations:token-list", {CEO}),
+    ("Audit", "dashboards:audit", {CEO}),
 )
 
 

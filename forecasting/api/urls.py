@@ -1,7 +1,9 @@
 """Routes of the forecast API, mounted at /api/v1/ next to the pipeline's and operations' (sopdesk/urls.py)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
+
+from sopdesk.api import ApiNotFoundView
 
 from . import views
 
@@ -18,4 +20,9 @@ router.register("forecast/habits", views.BiasHabitViewSet, basename="biashabit")
 router.register("forecast/hiring", views.HiringNeedViewSet, basename="hiringneed")
 router.register("scenarios", views.ScenarioViewSet, basename="scenario")
 
-urlpatterns = [path("", include(router.urls))]
+urlpatterns = [
+    path("", include(router.urls)),
+    # Last of the /api/v1/ routes (sopdesk/urls.py includes this module after the others): any
+    # other path there is the API's JSON 404, not the browser's HTML page.
+    re_path(r"^.*/$", ApiNotFoundView.as_view(), name="api-not-found"),
+]

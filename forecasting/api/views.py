@@ -19,6 +19,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from sopdesk.api import FilterBackend
+
 from .. import filtersets, selectors, services
 from . import serializers
 
@@ -39,6 +41,8 @@ class ResultViewSet(viewsets.ReadOnlyModelViewSet):
     # A row is found by id whatever its run: the current-run default applies to lists only.
     # (A comment, not a docstring: the schema shows a viewset's docstring to clients.)
 
+    filter_backends = [FilterBackend]  # `?team=maybe` is a 400, not an ignored filter
+
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         if self.action == "retrieve":
             return queryset
@@ -55,6 +59,7 @@ class ForecastRunViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = selectors.run_list()
     serializer_class = serializers.ForecastRunSerializer
     filterset_class = filtersets.ForecastRunFilterSet
+    filter_backends = [FilterBackend]  # `?is_current=maybe` is a 400, not an ignored filter
 
 
 @result_schema("Demand by week, channel, product and component")

@@ -25,6 +25,7 @@ from operations.models import (
     SpendPlan,
 )
 from pipeline.models import Channel
+from sopdesk.serializers import RefuseForbiddenFieldsMixin
 
 
 def _by_name(model: type[models.Model], **kwargs: Any) -> serializers.SlugRelatedField:
@@ -49,7 +50,7 @@ class ResourceLoadRateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ResourceSerializer(serializers.ModelSerializer):
+class ResourceSerializer(RefuseForbiddenFieldsMixin, serializers.ModelSerializer):
     loads = ResourceLoadRateSerializer(
         many=True, read_only=True, help_text="Load per unit of demand, per channel; set them at /resource-loads/."
     )
@@ -69,7 +70,7 @@ class ResourceSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
 
-class ResourceLoadSerializer(serializers.ModelSerializer):
+class ResourceLoadSerializer(RefuseForbiddenFieldsMixin, serializers.ModelSerializer):
     resource = _by_name(Resource, help_text="Resource name.")
     channel = _by_name(Channel, help_text="Channel name.")
 
@@ -88,7 +89,7 @@ class ResourceLoadSerializer(serializers.ModelSerializer):
 # --- capacity steps ----------------------------------------------------------------------------
 
 
-class CapacityChangeSerializer(serializers.ModelSerializer):
+class CapacityChangeSerializer(RefuseForbiddenFieldsMixin, serializers.ModelSerializer):
     resource = _by_name(Resource, help_text="Resource name.")
     created_by = _username(allow_null=True, help_text="Username of whoever entered the step.")
     notice = serializers.SerializerMethodField(
@@ -120,7 +121,7 @@ class CapacityChangeSerializer(serializers.ModelSerializer):
 # --- spend and budgets ---------------------------------------------------------------------------
 
 
-class SpendPlanSerializer(serializers.ModelSerializer):
+class SpendPlanSerializer(RefuseForbiddenFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = SpendPlan
         fields = ["id", "month", "category", "side", "amount", "note"]
@@ -130,7 +131,7 @@ class SpendPlanSerializer(serializers.ModelSerializer):
         extra_kwargs = {"month": {"help_text": "Any day of the month; stored as its first day."}}
 
 
-class BudgetSerializer(serializers.ModelSerializer):
+class BudgetSerializer(RefuseForbiddenFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Budget
         fields = ["id", "name", "start_month", "end_month", "amount"]
@@ -141,7 +142,7 @@ class BudgetSerializer(serializers.ModelSerializer):
         }
 
 
-class RevenueTargetSerializer(serializers.ModelSerializer):
+class RevenueTargetSerializer(RefuseForbiddenFieldsMixin, serializers.ModelSerializer):
     notice = serializers.SerializerMethodField(
         help_text="On a write: what was adjusted (the date moved to its quarter's first day); else empty."
     )
@@ -167,7 +168,7 @@ class RevenueTargetSerializer(serializers.ModelSerializer):
 # --- investment proposals ------------------------------------------------------------------------
 
 
-class ProposalSerializer(serializers.ModelSerializer):
+class ProposalSerializer(RefuseForbiddenFieldsMixin, serializers.ModelSerializer):
     proposer = _username(help_text="Username of the proposer: whoever created it.")
     decided_by = _username(allow_null=True, help_text="Username of the CEO who decided it.")
     channel = _by_name(

@@ -24,13 +24,14 @@ from rest_framework.response import Response
 from operations import filtersets, selectors, services
 from operations.models import InvestmentProposal, RevenueTarget
 from sopdesk.api import VALIDATION_ERROR, crud_schema
+from sopdesk.etags import ETagMixin
 
 from . import serializers
 
 FORBIDDEN = OpenApiResponse(response=OpenApiTypes.OBJECT, description="Your role may not do this.")
 
 
-class ServiceModelViewSet(viewsets.ModelViewSet):
+class ServiceModelViewSet(ETagMixin, viewsets.ModelViewSet):
     """CRUD whose writes are service calls; subclasses say which services.
 
     `create_row` returns the row and whether it is new: a POST that replaced a stored row

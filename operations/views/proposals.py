@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from sopdesk.access import permission_by_method
+from sopdesk.csv_export import csv_response, csv_url, wants_csv
+from sopdesk.etags import form_version, refuse_stale
 from sopdesk.roles import role_of
 
 from .. import selectors, services
@@ -38,14 +40,43 @@ def _own(request: HttpRequest, proposal: InvestmentProposal) -> InvestmentPropos
     return proposal
 
 
+CSV_COLUMNS = (
+    ("ID", "pk"),
+    ("Title", "title"),
+    ("Side", "side"),
+    ("Status", "status"),
+    ("Proposer", "proposer.username"),
+    ("Effect", "effect"),
+    ("Effect summary", effect_summary),
+    ("Channel", "channel.name"),
+    ("Uplift %", "uplift_pct"),
+    ("Uplift units per week", "uplift_units_per_week"),
+    ("Resource", "resource.name"),
+    ("Extra capacity per week", "capacity_per_week"),
+    ("Start week", "start_week"),
+    ("Duration weeks", "duration_weeks"),
+    ("Ramp weeks", "ramp_weeks"),
+    ("One-off cost", "one_off_cost"),
+    ("Monthly cost", "monthly_cost"),
+    ("Confidence %", "confidence"),
+    ("Decided by", "decided_by.username"),
+    ("Decided at", "decided_at"),
+    ("Decision note", "decision_note"),
+    ("Created at", "created_at"),
+)
+
+
 @permission_by_method(get=VIEW)
 def proposal_list(request: HttpRequest) -> HttpResponse:
     """The page shows the side and status filters of the API's FilterSet (any of them works)."""
     filters = ProposalFilterSet(request.GET or None, queryset=selectors.proposal_list())
+    if wants_csv(request):
+        return csv_response("proposals", CSV_COLUMNS, filters.qs)
     page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
+        "csv_url": csv_url(request),
         "filters": filters,
         "sides": Side.choices,
         "statuses": ProposalStatus.choices,
@@ -97,8 +128,9 @@ def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if proposal.status in CLOSED:
         messages.error(request, f"This proposal is already {proposal.get_status_display().lower()}; it is kept as is.")
         return redirect(proposal)
+    version, conflict = form_version(request, proposal)  # before the form touches the row
     form = PROPOSAL_FORMS[proposal.side](request.POST or None, instance=proposal)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not refuse_stale(form, conflict):
         try:
             services.proposal_update(proposal=proposal, data=form.service_data(), actor=request.user)
         except ValidationError as exc:
@@ -106,7 +138,8 @@ def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"“{proposal}” saved.")
             return redirect(proposal)
-    return render(request, "operations/proposal_form.html", _form_context(form, proposal))
+    context = {**_form_context(form, proposal), "version": version}
+    return render(request, "operations/proposal_form.html", context)
 
 
 @permission_by_method(get=VIEW)

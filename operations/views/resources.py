@@ -9,23 +9,48 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from sopdesk.access import permission_by_method
+from sopdesk.csv_export import csv_response, csv_url, wants_csv
+from sopdesk.etags import form_version, refuse_stale
 from sopdesk.weeks import monday_of, week_label
 
 from .. import selectors, services
+from ..filtersets import ResourceFilterSet
 from ..forms import CapacityStepForm, LoadRateForm, ResourceForm
 from ..models import Resource, ResourceLoad
 from .common import add_service_errors
 
 
+def _loads(resource: Resource) -> str:
+    return "; ".join(f"{load.channel.name}={load.load_per_unit}" for load in resource.loads.all())
+
+
+CSV_COLUMNS = (
+    ("Resource", "name"),
+    ("Kind", "kind"),
+    ("Capacity unit", "capacity_unit"),
+    ("Capacity this week", "capacity_this_week"),
+    ("Capacity per FTE", "capacity_per_fte"),
+    ("Hiring lead time (weeks)", "hiring_lead_time_weeks"),
+    ("Monthly cost per FTE", "cost_per_fte"),
+    ("Load per unit (channel=load)", _loads),
+)
+
+
 @permission_by_method(get="operations.view_resource")
 def resource_list(request: HttpRequest) -> HttpResponse:
-    resources = list(selectors.resource_list().order_by("name"))
+    # The API's filters (name, kind, channel, ordering) apply to the page and to its CSV alike.
+    filtered = ResourceFilterSet(request.GET, queryset=selectors.resource_list().order_by("name")).qs
+    resources = list(filtered)
     this_week = selectors.capacity_plan_frame(
         start=timezone.localdate(), weeks=1, resource_ids=[r.pk for r in resources]
     )
     capacity = dict(zip(this_week["resource_id"], this_week["weekly_capacity"], strict=True))
     rows = [(resource, capacity.get(resource.pk, 0.0)) for resource in resources]
-    return render(request, "operations/resource_list.html", {"rows": rows})
+    if wants_csv(request):
+        for resource, weekly in rows:
+            resource.capacity_this_week = weekly
+        return csv_response("resources", CSV_COLUMNS, resources)
+    return render(request, "operations/resource_list.html", {"rows": rows, "csv_url": csv_url(request)})
 
 
 @permission_by_method(get="operations.add_resource", post="operations.add_resource")
@@ -45,8 +70,9 @@ def resource_create(request: HttpRequest) -> HttpResponse:
 @permission_by_method(get="operations.change_resource", post="operations.change_resource")
 def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
     resource = get_object_or_404(Resource, pk=pk)
+    version, conflict = form_version(request, resource)  # before the form touches the row
     form = ResourceForm(request.POST or None, instance=resource)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not refuse_stale(form, conflict):
         try:
             services.resource_update(resource=resource, data=form.service_data(), actor=request.user)
         except ValidationError as exc:
@@ -54,7 +80,7 @@ def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"{resource} saved.")
             return redirect(resource)
-    return render(request, "operations/resource_form.html", {"form": form, "resource": resource})
+    return render(request, "operations/resource_form.html", {"form": form, "resource": resource, "version": version})
 
 
 def _render_detail(

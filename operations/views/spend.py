@@ -15,9 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sopdesk.access import permission_by_method
+from sopdesk.csv_export import csv_response, csv_url, wants_csv
+from sopdesk.etags import form_version, refuse_stale
 
 from .. import selectors, services
 from ..choices import Side
+from ..filtersets import BudgetFilterSet, SpendPlanFilterSet
 from ..forms import BudgetForm, SpendPlanForm
 from ..models import Budget, SpendPlan
 from .common import add_service_errors
@@ -42,11 +45,30 @@ def _year_of(request: HttpRequest) -> int:
     return min(max(year, 2000), 2100)
 
 
+SPEND_CSV_COLUMNS = (
+    ("Month", "month"),
+    ("Side", "side"),
+    ("Category", "category"),
+    ("Amount", "amount"),
+    ("Note", "note"),
+)
+BUDGET_CSV_COLUMNS = (
+    ("Budget", "name"),
+    ("Start month", "start_month"),
+    ("End month", "end_month"),
+    ("Amount", "amount"),
+)
+
+
 @permission_by_method(get="operations.view_spendplan")
 def spend_list(request: HttpRequest) -> HttpResponse:
     """One calendar year of spend lines, month by month, with totals per side."""
     year = _year_of(request)
-    plans = selectors.spend_plan_list().filter(month__year=year).order_by("month", "side", "category")
+    in_year = selectors.spend_plan_list().filter(month__year=year).order_by("month", "side", "category")
+    # The API's filters (side, category, months) narrow the year further, on the page and in its CSV.
+    plans = SpendPlanFilterSet(request.GET, queryset=in_year).qs
+    if wants_csv(request):
+        return csv_response(f"spend-plans-{year}", SPEND_CSV_COLUMNS, plans)
     months = []
     for month, lines in groupby(plans, key=lambda plan: plan.month):
         entry = SpendMonthLines(month=month, lines=list(lines))
@@ -63,6 +85,7 @@ def spend_list(request: HttpRequest) -> HttpResponse:
         "year_by_side": year_by_side,
         "year_total": sum(year_by_side.values(), Decimal("0")),
         "sides": Side.choices,
+        "csv_url": csv_url(request),
     }
     return render(request, "operations/spend_list.html", context)
 
@@ -88,8 +111,9 @@ def spend_create(request: HttpRequest) -> HttpResponse:
 @permission_by_method(get="operations.change_spendplan", post="operations.change_spendplan")
 def spend_edit(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(SpendPlan, pk=pk)
+    version, conflict = form_version(request, plan)  # before the form touches the row
     form = SpendPlanForm(request.POST or None, instance=plan)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not refuse_stale(form, conflict):
         try:
             services.spend_plan_update(plan=plan, data=form.service_data(), actor=request.user)
         except ValidationError as exc:
@@ -97,14 +121,19 @@ def spend_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Spend line saved: {plan}.")
             return redirect(_back_to_year(plan))
-    return render(request, "operations/spend_form.html", {"form": form, "plan": plan})
+    return render(request, "operations/spend_form.html", {"form": form, "plan": plan, "version": version})
 
 
 @permission_by_method(get="operations.view_budget")
 def budget_list(request: HttpRequest) -> HttpResponse:
+    # The API's filters (month, month_from, month_to, ordering) apply to the page and its CSV.
+    budgets = BudgetFilterSet(request.GET, queryset=selectors.budget_list()).qs
+    if wants_csv(request):
+        return csv_response("budgets", BUDGET_CSV_COLUMNS, budgets)
     current = selectors.current_budget()
     context = {
-        "budgets": list(selectors.budget_list()),
+        "budgets": list(budgets),
+        "csv_url": csv_url(request),
         "current": selectors.budget_status(budget=current) if current else None,
     }
     return render(request, "operations/budget_list.html", context)
@@ -127,8 +156,9 @@ def budget_create(request: HttpRequest) -> HttpResponse:
 @permission_by_method(get="operations.change_budget", post="operations.change_budget")
 def budget_edit(request: HttpRequest, pk: int) -> HttpResponse:
     budget = get_object_or_404(Budget, pk=pk)
+    version, conflict = form_version(request, budget)  # before the form touches the row
     form = BudgetForm(request.POST or None, instance=budget)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not refuse_stale(form, conflict):
         try:
             services.budget_update(budget=budget, data=form.service_data(), actor=request.user)
         except ValidationError as exc:
@@ -136,4 +166,4 @@ def budget_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Budget “{budget}” saved.")
             return redirect("operations:budget-list")
-    return render(request, "operations/budget_form.html", {"form": form, "budget": budget})
+    return render(request, "operations/budget_form.html", {"form": form, "budget": budget, "version": version})

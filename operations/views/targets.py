@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from sopdesk.access import permission_by_method
+from sopdesk.csv_export import csv_response, csv_url, wants_csv
+from sopdesk.etags import form_version, refuse_stale
 
 from .. import services
 from ..filtersets import RevenueTargetFilterSet
@@ -40,14 +42,26 @@ def _tell(request: HttpRequest, entry: services.TargetEntry, done: str) -> None:
     messages.success(request, f"Revenue target for {entry.target} {done}.")
 
 
+CSV_COLUMNS = (
+    ("Quarter start", "quarter_start"),
+    ("Quarter end", lambda target: TargetRow(target=target, is_current=False).quarter_end),
+    ("Target", "amount"),
+    ("Note", "note"),
+)
+
+
 @permission_by_method(get="operations.view_revenuetarget")
 def target_list(request: HttpRequest) -> HttpResponse:
     """Every quarter's target, newest first; `?year=` (the API's filter) narrows it to a year."""
     every = RevenueTarget.objects.all()
     filters = RevenueTargetFilterSet(request.GET or None, queryset=every)
     this_quarter = quarter_start(timezone.localdate())
-    targets = list(filters.qs) if filters.is_valid() else list(every)
+    chosen = filters.qs if filters.is_valid() else every
+    if wants_csv(request):
+        return csv_response("revenue-targets", CSV_COLUMNS, chosen)
+    targets = list(chosen)
     context = {
+        "csv_url": csv_url(request),
         "rows": [TargetRow(target=t, is_current=t.quarter_start == this_quarter) for t in targets],
         # Strings, so that the thousands separator of numbers never turns 2027 into "2,027".
         "years": [str(year) for year in sorted({d.year for d in every.values_list("quarter_start", flat=True)})],
@@ -75,8 +89,9 @@ def target_create(request: HttpRequest) -> HttpResponse:
 def target_edit(request: HttpRequest, pk: int) -> HttpResponse:
     target = get_object_or_404(RevenueTarget, pk=pk)
     heading = str(target)  # before the form's input touches the row
+    version, conflict = form_version(request, target)
     form = RevenueTargetForm(request.POST or None, instance=target)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not refuse_stale(form, conflict):
         try:
             entry = services.revenue_target_update(target=target, data=form.service_data(), actor=request.user)
         except ValidationError as exc:
@@ -84,4 +99,6 @@ def target_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             _tell(request, entry, "saved")
             return redirect("operations:target-list")
-    return render(request, "operations/target_form.html", {"form": form, "target": target, "heading": heading})
+    return render(
+        request, "operations/target_form.html", {"form": form, "target": target, "heading": heading, "version": version}
+    )

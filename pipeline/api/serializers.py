@@ -20,6 +20,7 @@ from rest_framework.validators import UniqueValidator
 
 from pipeline.models import Channel, Customer, ForecastCall, LeadSource, NpsResponse, Opportunity, Product, Sale, Stage
 from pipeline.services import BULK_SALES_LIMIT
+from sopdesk.serializers import RefuseForbiddenFieldsMixin
 
 ZERO = Decimal("0")
 
@@ -40,31 +41,31 @@ def _by_username(**kwargs: Any) -> serializers.SlugRelatedField:
 # --- reference data ----------------------------------------------------------------------
 
 
-class ChannelSerializer(serializers.ModelSerializer):
+class ChannelSerializer(RefuseForbiddenFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Channel
         fields = ["id", "name", "forecast_method"]
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(RefuseForbiddenFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = ["id", "sku", "name", "unit", "price_per_unit", "gross_margin_pct"]
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(RefuseForbiddenFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = ["id", "name", "kind", "region"]
 
 
-class StageSerializer(serializers.ModelSerializer):
+class StageSerializer(RefuseForbiddenFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Stage
         fields = ["id", "name", "order", "default_probability", "is_won", "is_lost"]
 
 
-class LeadSourceSerializer(serializers.ModelSerializer):
+class LeadSourceSerializer(RefuseForbiddenFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = LeadSource
         fields = ["id", "name"]
@@ -90,7 +91,7 @@ class ExternalIdMixin:
         return value or None
 
 
-class OpportunitySerializer(ExternalIdMixin, serializers.ModelSerializer):
+class OpportunitySerializer(RefuseForbiddenFieldsMixin, ExternalIdMixin, serializers.ModelSerializer):
     """An opportunity; relations by natural key, money as decimal strings."""
 
     customer = _by_name(Customer, help_text="Customer name.")
@@ -140,7 +141,7 @@ class OpportunitySerializer(ExternalIdMixin, serializers.ModelSerializer):
         }
 
 
-class SaleSerializer(ExternalIdMixin, serializers.ModelSerializer):
+class SaleSerializer(RefuseForbiddenFieldsMixin, ExternalIdMixin, serializers.ModelSerializer):
     """A sale (actuals); relations by natural key, money as decimal strings."""
 
     channel = _by_name(Channel, help_text="Channel name.")
@@ -159,7 +160,7 @@ class SaleSerializer(ExternalIdMixin, serializers.ModelSerializer):
 # --- calls and NPS -----------------------------------------------------------------------
 
 
-class ForecastCallSerializer(serializers.ModelSerializer):
+class ForecastCallSerializer(RefuseForbiddenFieldsMixin, serializers.ModelSerializer):
     owner = _by_username(required=False, help_text="Username of the rep; defaults to the caller.")
 
     class Meta:
@@ -175,7 +176,7 @@ class ForecastCallSerializer(serializers.ModelSerializer):
         }
 
 
-class NpsResponseSerializer(serializers.ModelSerializer):
+class NpsResponseSerializer(RefuseForbiddenFieldsMixin, serializers.ModelSerializer):
     channel = _by_name(Channel, help_text="Channel name.")
     customer = _by_name(Customer, required=False, allow_null=True, help_text="Customer name.")
 

@@ -26,7 +26,8 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from pipeline import filtersets, selectors, services
 from pipeline.models import Channel, Customer, LeadSource, Product, Stage
-from sopdesk.api import DeferredJoinPagination, crud_schema
+from sopdesk.api import DeferredJoinPagination, FilterBackend, crud_schema
+from sopdesk.etags import ETagMixin
 
 from . import serializers
 
@@ -36,7 +37,7 @@ UPSERT = {
 }
 
 
-class ServiceModelViewSet(viewsets.ModelViewSet):
+class ServiceModelViewSet(ETagMixin, viewsets.ModelViewSet):
     # CRUD whose writes are service calls; subclasses say which services. (Comments, not
     # docstrings, on the base classes: the schema shows a viewset's docstring to clients.)
 
@@ -150,6 +151,7 @@ class OpportunityViewSet(UpsertModelViewSet):
     pagination_class = DeferredJoinPagination
     serializer_class = serializers.OpportunitySerializer
     filterset_class = filtersets.OpportunityFilterSet
+    filter_backends = [FilterBackend]  # `?is_open=maybe` is a 400, not an ignored filter
 
     def create_row(self, *, data: dict[str, Any], actor: Any) -> models.Model:
         return services.opportunity_create(data=data, actor=actor)
@@ -198,7 +200,7 @@ class SaleViewSet(UpsertModelViewSet):
         batch = serializers.SaleBatch(data=request.data)
         if not batch.is_valid():
             return Response(batch.errors, status=status.HTTP_400_BAD_REQUEST)
-        result = services.sales_bulk_upsert(rows=batch.rows)
+        result = services.sales_bulk_upsert(rows=batch.rows, actor=request.user)
         return Response(asdict(result), status=status.HTTP_200_OK)
 
 

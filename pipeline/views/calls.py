@@ -9,10 +9,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from pipeline import selectors, services
+from pipeline.filtersets import ForecastCallFilterSet
 from pipeline.forms import ForecastCallForm, attach_service_errors
 from sopdesk.access import permission_by_method
+from sopdesk.csv_export import csv_response, csv_url, wants_csv
 
 PAGE_SIZE = 50
+CSV_COLUMNS = (
+    ("Month", "month"),
+    ("Owner", "owner.username"),
+    ("Commit", "commit_amount"),
+    ("Best case", "best_case_amount"),
+    ("Submitted week", "submitted_week"),
+    ("Submitted at", "submitted_at"),
+)
 
 
 @permission_by_method(get="pipeline.view_forecastcall", post="pipeline.add_forecastcall")
@@ -32,11 +42,15 @@ def call_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Your call for {call.month:%B %Y} is in.")
             return redirect("pipeline:call-list")
-    calls = selectors.forecast_call_list().order_by("-month", "-submitted_week", "owner__username")
+    # The API's filters (owner, month, ordering) apply to the page and to its CSV alike.
+    every = selectors.forecast_call_list().order_by("-month", "-submitted_week", "owner__username")
+    calls = ForecastCallFilterSet(request.GET, queryset=every).qs
+    if request.method == "GET" and wants_csv(request):
+        return csv_response("monthly-calls", CSV_COLUMNS, calls)
     page = Paginator(calls, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "pipeline/forecastcall_list.html",
-        {"form": form, "page": page, "calls": list(page.object_list)},
+        {"form": form, "page": page, "calls": list(page.object_list), "csv_url": csv_url(request)},
         status=400 if form.is_bound else 200,
     )

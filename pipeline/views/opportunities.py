@@ -17,6 +17,8 @@ from pipeline.filtersets import OpportunityFilterSet
 from pipeline.forms import LostForm, OpportunityCreateForm, OpportunityEditForm, attach_service_errors
 from pipeline.models import Opportunity, Stage
 from sopdesk.access import permission_by_method
+from sopdesk.csv_export import csv_response, csv_url, wants_csv
+from sopdesk.etags import form_version, refuse_stale
 
 PAGE_SIZE = 50
 
@@ -32,6 +34,30 @@ SORTABLE_COLUMNS = (
     ("created_on", "created_on"),
 )
 
+#: the CSV download of the list: every filtered opportunity, raw values
+CSV_COLUMNS = (
+    ("ID", "pk"),
+    ("External ID", "external_id"),
+    ("Title", "title"),
+    ("Customer", "customer.name"),
+    ("Owner", "owner.username"),
+    ("Channel", "channel.name"),
+    ("Product SKU", "product.sku"),
+    ("Stage", "stage.name"),
+    ("Amount", "amount"),
+    ("Probability %", "probability"),
+    ("Forecast category", "forecast_category"),
+    ("Direction", "direction"),
+    ("Source", "source.name"),
+    ("Entered pipeline", "created_on"),
+    ("Expected close", "expected_close_date"),
+    ("Closed on", "closed_on"),
+    ("Lost reason", "lost_reason"),
+    ("First delivery week", "first_delivery_week"),
+    ("Units per week", "units_per_week"),
+    ("Delivery weeks", "delivery_weeks"),
+)
+
 
 def get_opportunity(pk: int) -> Opportunity:
     try:
@@ -44,6 +70,8 @@ def get_opportunity(pk: int) -> Opportunity:
 def opportunity_list(request: HttpRequest) -> HttpResponse:
     filterset = OpportunityFilterSet(request.GET, queryset=selectors.opportunity_list(), request=request)
     opportunities = filterset.qs
+    if wants_csv(request):
+        return csv_response("opportunities", CSV_COLUMNS, opportunities)
     totals = selectors.pipeline_totals_by_stage(opportunities=opportunities)
     page = Paginator(opportunities, PAGE_SIZE).get_page(request.GET.get("page"))
     stages = list(Stage.objects.all())
@@ -69,6 +97,7 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
             "directions": Direction.choices,
             "sort": _sort_links(current),
             "is_filtered": any(v for k, v in request.GET.items() if k not in {"page", "ordering"}),
+            "csv_url": csv_url(request),
         },
     )
 
@@ -136,8 +165,9 @@ def opportunity_create(request: HttpRequest) -> HttpResponse:
 @permission_by_method(get="pipeline.change_opportunity", post="pipeline.change_opportunity")
 def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     opportunity = get_opportunity(pk)
+    version, conflict = form_version(request, opportunity)
     form = OpportunityEditForm(request.POST if request.method == "POST" else None, opportunity=opportunity)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not refuse_stale(form, conflict):
         try:
             with transaction.atomic():
                 customer = services.customer_get_or_create(name=form.cleaned_data["customer"])
@@ -153,6 +183,12 @@ def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "pipeline/opportunity_form.html",
-        {"form": form, "opportunity": opportunity, "title": f"Edit {opportunity}", "submit_label": "Save changes"},
+        {
+            "form": form,
+            "opportunity": opportunity,
+            "title": f"Edit {opportunity}",
+            "submit_label": "Save changes",
+            "version": version,
+        },
         status=400 if form.is_bound else 200,
     )

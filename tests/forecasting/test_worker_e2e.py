@@ -102,9 +102,14 @@ def postgres() -> None:
 
 
 def forget_connections() -> None:
-    """Drop the app's cached broker connections, which point at the last test's Redis."""
+    """Drop the app's cached broker connections, which point at the last test's Redis, and
+    kombu's global pools: they are keyed by broker URL, so a pool closed here would otherwise be
+    handed back, closed, to the next test on the same URL ("Acquire on closed pool")."""
+    from kombu import pools
+
     if celery_app._pool is not None:
         celery_app._pool.force_close_all()
+    pools.reset()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 

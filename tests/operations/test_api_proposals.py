@@ -50,15 +50,18 @@ def test_a_client_cannot_set_status_proposer_or_decision(operations, ceo, api_cl
         "decided_at": "2027-01-01T10:00:00Z",
         "decision_note": "Approved by myself",
     }
-    created = client.post(url("proposals"), capacity_proposal_payload(**sneaky), format="json")
+    # Issue 6: refused with their names (400), not silently ignored.
+    refused = client.post(url("proposals"), capacity_proposal_payload(**sneaky), format="json")
+    assert refused.status_code == 400, refused.content
+    assert set(sneaky) <= set(refused.json())
+    assert not InvestmentProposal.objects.exists()
+    created = client.post(url("proposals"), capacity_proposal_payload(), format="json")
     assert created.status_code == 201, created.content
     proposal = InvestmentProposal.objects.get()
     assert (proposal.status, proposal.proposer, proposal.decided_by) == ("draft", operations, None)
-    assert proposal.decided_at is None
-    assert proposal.decision_note == ""
     changed = client.patch(url("proposals", proposal.pk), {"status": "approved"}, format="json")
-    assert changed.status_code == 200, changed.content
-    assert changed.json()["status"] == "draft"
+    assert changed.status_code == 400, changed.content
+    assert "status" in changed.json()
     proposal.refresh_from_db()
     assert proposal.status == "draft"
 

@@ -292,7 +292,10 @@ def test_headcount_becomes_capacity_through_capacity_per_fte(operations, api_cli
 
 def test_who_entered_a_step_is_the_caller_whatever_the_body_says(operations, ceo, api_client_for):
     make_refs()
-    response = api_client_for(operations).post(url("capacity-changes"), {**STEP, "created_by": "ceo_user"})
+    refused = api_client_for(operations).post(url("capacity-changes"), {**STEP, "created_by": "ceo_user"})
+    assert refused.status_code == 400, refused.content  # issue 6: refused, not silently ignored
+    assert "created_by" in refused.json()
+    response = api_client_for(operations).post(url("capacity-changes"), STEP)
     assert response.status_code == 201, response.content
     assert response.json()["created_by"] == "ops_user"
     assert CapacityChange.objects.get().created_by == operations

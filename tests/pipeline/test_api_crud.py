@@ -67,14 +67,14 @@ def test_given_owner_stage_and_probability_are_kept(sales, ceo, api_client_for):
     assert (opportunity.owner, opportunity.stage.name, opportunity.probability) == (ceo, "Negotiate", 75)
 
 
-def test_read_only_fields_are_ignored_on_write(sales, api_client_for):
+def test_read_only_fields_are_refused_on_write(sales, api_client_for):
+    # Issue 6: refused with their names (400), not silently ignored; see tests/sopdesk/test_forbidden_fields.py.
     make_refs()
     payload = opportunity_payload(id=999, weighted_amount="1.00", updated_at="2020-01-01T00:00:00Z")
     response = api_client_for(sales).post(url("opportunities"), payload, format="json")
-    assert response.status_code == 201
-    opportunity = Opportunity.objects.get()
-    assert opportunity.pk != 999
-    assert response.json()["weighted_amount"] == "1500.00"
+    assert response.status_code == 400
+    assert {"id", "weighted_amount", "updated_at"} <= set(response.json())
+    assert not Opportunity.objects.exists()
 
 
 def test_api_change_of_an_opportunity_is_in_its_history_with_the_caller(sales, api_client_for):

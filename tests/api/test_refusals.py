@@ -1,0 +1,73 @@
+"""What schemathesis found, pinned down: refusals are JSON, documented, and never silent."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_unknown_path_under_the_api_is_a_json_404_after_authentication(api_client_for, ceo):
+    anonymous = api_client_for(None).get("/api/v1/budgets/not-a-number/")
+    assert anonymous.status_code == 401
+    response = api_client_for(ceo).get("/api/v1/budgets/not-a-number/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+    assert api_client_for(ceo).post("/api/v1/no-such-route/", {}, format="json").status_code == 404
+
+
+@pytest.mark.parametrize("page_size", ["null", "0", "-3", "1.5"])
+def test_a_page_size_that_is_not_a_positive_whole_number_is_refused(api_client_for, ceo, page_size):
+    response = api_client_for(ceo).get(f"/api/v1/channels/?page_size={page_size}")
+    assert response.status_code == 400
+    assert "page_size" in response.json()
+
+
+def test_a_page_size_above_the_maximum_is_cut_to_it_and_an_empty_one_is_the_default(api_client_for, ceo):
+    assert api_client_for(ceo).get("/api/v1/channels/?page_size=100000").status_code == 200
+    assert api_client_for(ceo).get("/api/v1/channels/?page_size=").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("/api/v1/opportunities/?is_open=maybe", "is_open"),
+        ("/api/v1/forecast/hiring/?late=null", "late"),
+        ("/api/v1/forecast/runs/?is_current=1", "is_current"),
+    ],
+)
+def test_a_yes_no_filter_that_is_neither_is_refused(api_client_for, ceo, url, name):
+    response = api_client_for(ceo).get(url)
+    assert response.status_code == 400
+    assert response.json() == {name: ["Give true or false."]}
+    assert api_client_for(ceo).get(url.split("=")[0] + "=true").status_code == 200
+
+
+def test_every_operation_documents_its_refusals(tmp_path):
+    path = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(path))
+    schema = yaml.safe_load(path.read_text())
+    for route, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            codes = set(operation["responses"])
+            if operation.get("security") == [{}]:
+                continue  # the password-for-token exchange documents its own
+            assert {"401", "403", "429"} <= codes, (method, route)
+            if "{id}" in route:
+                assert "404" in codes, (method, route)
+            if "requestBody" in operation or any(p["in"] == "query" for p in operation.get("parameters", [])):
+                assert "400" in codes, (method, route)
+    throttled = schema["components"]["schemas"]["Throttled"]
+    assert throttled["required"] == ["detail", "retry_after_seconds"]
+    assert {"Error", "Throttled"} <= set(schema["components"]["schemas"])
+
+
+def test_a_one_value_filter_given_twice_is_refused_and_a_multiple_one_is_not(api_client_for, ceo):
+    response = api_client_for(ceo).get("/api/v1/forecast/calibration/?key=a&key=b")
+    assert response.status_code == 400
+    assert list(response.json()) == ["key"]
+    assert api_client_for(ceo).get("/api/v1/opportunities/?stage=1&stage=2").status_code in (200, 400)
+    assert "stage" not in api_client_for(ceo).get("/api/v1/opportunities/?stage=1&stage=2&is_open=x").json()
