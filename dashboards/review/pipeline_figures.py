@@ -11,7 +11,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
-from django.conf import settings
 
 from pipeline.choices import Direction
 from sopdesk.templatetags import formatting
@@ -26,11 +25,6 @@ ALL_CHANNELS_COLOUR = "#1f2937"
 TITLE_MARGIN = 40
 
 
-def symbol() -> str:
-    code = settings.SOPDESK_CURRENCY
-    return formatting.CURRENCY_SYMBOLS.get(code, f"{code} ")
-
-
 def short_money(cents: int, *, signed: bool = False) -> str:
     """Money for a bar's label: €1.25M, €340k, €54.5k, €850, rounded half up; '−' on losses,
     '+' on gains when `signed` (the hover gives the exact figure)."""
@@ -43,7 +37,7 @@ def short_money(cents: int, *, signed: bool = False) -> str:
     else:
         text = f"{_rounded(amount, 0)}"
     sign = "−" if cents < 0 else ("+" if signed and cents > 0 else "")
-    return f"{sign}{symbol()}{text}"
+    return f"{sign}{formatting.currency_symbol()}{text}"
 
 
 def _rounded(value: Decimal, places: int) -> Decimal:
@@ -114,7 +108,7 @@ def waterfall(
         yaxis={
             "title": {"text": "Weighted pipeline", "standoff": 12},
             "automargin": True,
-            "tickprefix": symbol(),
+            "tickprefix": formatting.currency_symbol(),
             "tickformat": "~s",
             "rangemode": "tozero",
             "gridcolor": "#e5e7eb",

@@ -17,6 +17,12 @@ register = template.Library()
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF ", "SEK": "SEK ", "DKK": "DKK ", "NOK": "NOK "}
 
 
+def currency_symbol() -> str:
+    """The deployment's currency as the pages write it before an amount: '€', '$', 'CHF '."""
+    code = settings.SOPDESK_CURRENCY
+    return CURRENCY_SYMBOLS.get(code, f"{code} ")
+
+
 def _decimal(value: Any) -> Decimal | None:
     if value is None or value == "":
         return None
@@ -32,8 +38,7 @@ def money(value: Any, decimals: int = 0) -> str:
     amount = _decimal(value)
     if amount is None:
         return "—"
-    code = settings.SOPDESK_CURRENCY
-    symbol = CURRENCY_SYMBOLS.get(code, f"{code} ")
+    symbol = currency_symbol()
     digits = int(decimals)
     rounded = amount.quantize(Decimal(1).scaleb(-digits)) if digits else amount.quantize(Decimal(1))
     sign = "−" if rounded < 0 else ""

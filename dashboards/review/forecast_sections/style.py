@@ -14,8 +14,9 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
+from dashboards.figures import FONT, WEEK_MS
 from forecasting.choices import Component
-from sopdesk.templatetags.formatting import CURRENCY_SYMBOLS
+from sopdesk.templatetags.formatting import currency_symbol as symbol
 
 COMPONENTS = tuple(Component.values)  # run_rate, backlog, pipeline, uplift
 COMPONENT_LABELS = dict(Component.choices)
@@ -35,16 +36,9 @@ UP_COLOUR = "#15803d"
 DOWN_COLOUR = "#dc2626"
 COST_COLOUR = "#f59e0b"
 MUTED_COLOUR = "#94a3b8"
-FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
-WEEK_MS = 7 * 24 * 60 * 60 * 1000
 NO_FORECAST = "No forecast has been computed yet, so there are no figures here."
 
 Figure = dict[str, Any]
-
-
-def symbol() -> str:
-    code = settings.SOPDESK_CURRENCY
-    return CURRENCY_SYMBOLS.get(code, f"{code} ")
 
 
 def short(value: float | Decimal | None) -> str:
