@@ -1,12 +1,13 @@
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_replace
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from dashboards.health import healthz
 
 from . import views
+from .api import ApiNotFoundView
 
 # The API docs pages set styles inline, and Redoc searches in a worker it builds from a blob:
 # allowed there; their scripts stay strict, and what they would fetch from the internet is blocked.
@@ -26,6 +27,8 @@ urlpatterns = [
     path("api/v1/", include("pipeline.api.urls")),
     path("api/v1/", include("operations.api.urls")),
     path("api/v1/", include("forecasting.api.urls")),
+    # after every app's API routes: any other path under /api/v1/ is the API's JSON 404
+    re_path(r"^api/v1/.*/$", ApiNotFoundView.as_view(), name="api-not-found"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", swagger_page(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
     path("api/redoc/", redoc_page(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),

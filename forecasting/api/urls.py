@@ -1,9 +1,7 @@
 """Routes of the forecast API, mounted at /api/v1/ next to the pipeline's and operations' (sopdesk/urls.py)."""
 
-from django.urls import include, path, re_path
+from django.urls import include, path
 from rest_framework.routers import DefaultRouter
-
-from sopdesk.api import ApiNotFoundView
 
 from . import views
 
@@ -22,7 +20,4 @@ router.register("scenarios", views.ScenarioViewSet, basename="scenario")
 
 urlpatterns = [
     path("", include(router.urls)),
-    # Last of the /api/v1/ routes (sopdesk/urls.py includes this module after the others): any
-    # other path there is the API's JSON 404, not the browser's HTML page.
-    re_path(r"^.*/$", ApiNotFoundView.as_view(), name="api-not-found"),
 ]
