@@ -31,7 +31,6 @@ def review_freeze(*, week: dt.date | None = None, actor: Any = None) -> WeeklySn
         snapshot, _ = WeeklySnapshot.objects.select_for_update().get_or_create(week=monday)
         snapshot.run = inputs.run
         snapshot.document = document
-        snapshot.headlines = {"cards": document["sections"]["headlines"]["extra"].get("cards", [])}
         snapshot.frozen_by = actor
         snapshot.save()
     return snapshot

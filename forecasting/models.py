@@ -243,12 +243,12 @@ class Scenario(models.Model):
 
 
 class WeeklySnapshot(models.Model):
-    """The weekly review frozen: which run was current, its headline figures, and what was
-    decided. Taken every Monday by Celery beat (or by hand); a week has one snapshot."""
+    """The weekly review frozen: which run was current, the whole review as it was seen (its
+    headline figures included, in `document`), and what was decided. Taken every Monday by
+    Celery beat (or by hand); a week has one snapshot."""
 
     week = models.DateField(unique=True, help_text="Monday of the review's week.")
     run = models.ForeignKey(ForecastRun, on_delete=models.PROTECT, null=True, blank=True, related_name="snapshots")
-    headlines = models.JSONField(default=dict, blank=True)
     # JSON as text, not jsonb: PostgreSQL's jsonb reorders keys, and a section's figures and
     # tables are shown in the order they were built.
     document_json = models.TextField(
