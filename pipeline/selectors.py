@@ -240,14 +240,16 @@ def lead_source_names() -> dict[int, str]:
     return dict(LeadSource.objects.values_list("id", "name"))
 
 
-def opportunities_created_between(*, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """The opportunities created in [start, end), as they stood at `end` 00:00. Two queries.
+def opportunities_created_between(*, start: dt.date, end: dt.date, states: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The opportunities created in [start, end), as they stood at `end` 00:00. Two queries, or
+    one when `states` (`opportunity_states_at(day=end)`, read already) is given.
 
     One row per deal (index id): week (the Monday of its creation, date), source (its name,
     'Unknown' without one), source_id (Int64), direction (str), last_touch and
     trigger (their labels, 'Not recorded' when empty), count (1) and amount (whole cents).
     """
-    states = opportunity_states_at(day=end)
+    if states is None:
+        states = opportunity_states_at(day=end)
     source_names = lead_source_names()
     new = states[(states["created_on"] >= pd.Timestamp(start)) & (states["created_on"] < pd.Timestamp(end))]
     created = new["created_on"]

@@ -18,11 +18,14 @@ it to what lies behind it; in a figure, a trace's `meta.links` (one URL per poin
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from forecasting.models import ForecastRun
+
+T = TypeVar("T")
 
 KINDS = ("text", "int", "number", "score", "money", "pct", "week", "month", "date")
 
@@ -49,6 +52,21 @@ class ReviewInputs:
     previous_run: ForecastRun | None = None
     horizon_weeks: int = 13
     extra: dict[str, Any] = field(default_factory=dict)
+    #: reads shared between the sections of one build (None: every builder reads for itself)
+    _reads: dict[Any, Any] | None = field(default=None, repr=False, compare=False)
+
+    def shared(self, key: Any, read: Callable[[], T]) -> T:
+        """A read that several sections need (the pipeline as it stood at a moment): within one
+        build of the whole review (`sharing_reads`) the first section reads it, the others reuse it."""
+        if self._reads is None:
+            return read()
+        if key not in self._reads:
+            self._reads[key] = read()
+        return self._reads[key]
+
+    def sharing_reads(self) -> ReviewInputs:
+        """These inputs for one build of the whole review, its sections sharing their reads."""
+        return replace(self, _reads={})
 
     @property
     def period_start(self) -> dt.date:

@@ -69,6 +69,7 @@ SECTION_KEYS = tuple(spec.key for spec in SECTIONS)
 def build_document(inputs: ReviewInputs) -> dict[str, Any]:
     """Every section of the review of `inputs.week`, as JSON (what a snapshot freezes)."""
     run = inputs.run
+    inputs = inputs.sharing_reads()
     return {
         "version": DOCUMENT_VERSION,
         "week": inputs.week.isoformat(),

@@ -92,12 +92,21 @@ def _months_to(last: dt.date, count: int) -> list[dt.date]:
 # --- headline cards ----------------------------------------------------------------------
 
 
+def _states_at(inputs: ReviewInputs, day: dt.date) -> pd.DataFrame:
+    """The opportunities as they stood at `day` 00:00, read once per build of the review."""
+    return inputs.shared(("opportunity_states_at", day), lambda: selectors.opportunity_states_at(day=day))
+
+
+def _stages(inputs: ReviewInputs) -> pd.DataFrame:
+    return inputs.shared("stage_table", selectors.stage_table)
+
+
 def headline_cards(inputs: ReviewInputs) -> list[Card]:
     """Created, won and lost in the week (count and value, unweighted) and the month's NPS.
     Labels stay short (the cards sit ~7 to a row); the week or the unit goes in the note."""
     start, end = inputs.period_start, inputs.period_end
-    stages = selectors.stage_table()
-    states = selectors.opportunity_states_at(day=end).join(stages[["is_won", "is_lost"]], on="stage_id")
+    stages = _stages(inputs)
+    states = _states_at(inputs, end).join(stages[["is_won", "is_lost"]], on="stage_id")
     created = states[_between(states["created_on"], start, end)]
     closed = states[_between(states["closed_on"], start, end)]
     won = closed[closed["is_won"].astype(bool)]
@@ -212,9 +221,9 @@ def waterfall(inputs: ReviewInputs) -> Section:
     """The weighted pipeline closing within the horizon, from the week's start to its end."""
     start_day, end_day, weeks = inputs.period_start, inputs.period_end, inputs.horizon_weeks
     changes = attribute_changes(
-        selectors.opportunity_states_at(day=start_day),
-        selectors.opportunity_states_at(day=end_day),
-        selectors.stage_table(),
+        _states_at(inputs, start_day),
+        _states_at(inputs, end_day),
+        _stages(inputs),
         start_day=start_day,
         end_day=end_day,
         horizon_weeks=weeks,
@@ -272,7 +281,9 @@ def _waterfall_caption(totals: dict[str, int], *, weeks: int, start_day: dt.date
 def sources(inputs: ReviewInputs) -> Section:
     """New opportunities of the last 26 weeks by source, direction, last touch and trigger."""
     weeks = [inputs.week - dt.timedelta(weeks=n) for n in range(SOURCE_WEEKS, 0, -1)]
-    frame = selectors.opportunities_created_between(start=weeks[0], end=inputs.week)
+    frame = selectors.opportunities_created_between(
+        start=weeks[0], end=inputs.week, states=_states_at(inputs, inputs.week)
+    )
     period = f"the {SOURCE_WEEKS} weeks to {_day(inputs.week - dt.timedelta(days=1))}"
     if frame.empty:
         return section(f"No new opportunities in {period}.")

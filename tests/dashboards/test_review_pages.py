@@ -331,3 +331,18 @@ def test_scores_read_with_three_decimals():
 
     assert cell(0.2304, "score") == "0.230"
     assert cell(-11.14, "number") == "−11.1"
+
+
+def test_one_build_of_the_review_reads_the_pipeline_at_each_moment_once(monkeypatch):
+    from pipeline import selectors as pipeline_selectors
+
+    calls = []
+    real = pipeline_selectors.opportunity_states_at
+
+    def counting(*, day):
+        calls.append(day)
+        return real(day=day)
+
+    monkeypatch.setattr(pipeline_selectors, "opportunity_states_at", counting)
+    review_document.build_document(selectors.review_inputs(week=this_week()))
+    assert sorted(calls) == [this_week() - dt.timedelta(weeks=1), this_week()]  # headlines and waterfall share
