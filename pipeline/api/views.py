@@ -26,7 +26,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from pipeline import filtersets, selectors, services
 from pipeline.models import Channel, Customer, LeadSource, Product, Stage
-from sopdesk.api import DeferredJoinPagination, FilterBackend, crud_schema
+from sopdesk.api import DeferredJoinPagination, crud_schema
 from sopdesk.etags import ETagMixin
 
 from . import serializers
@@ -151,7 +151,6 @@ class OpportunityViewSet(UpsertModelViewSet):
     pagination_class = DeferredJoinPagination
     serializer_class = serializers.OpportunitySerializer
     filterset_class = filtersets.OpportunityFilterSet
-    filter_backends = [FilterBackend]  # `?is_open=maybe` is a 400, not an ignored filter
 
     def create_row(self, *, data: dict[str, Any], actor: Any) -> models.Model:
         return services.opportunity_create(data=data, actor=actor)

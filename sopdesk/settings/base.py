@@ -179,9 +179,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["sopdesk.permissions.RolePermission"],
-    "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-    ],
+    # django-filter's, refusing (400) what it would silently ignore: `?is_open=maybe`, a
+    # one-value filter given twice.
+    "DEFAULT_FILTER_BACKENDS": ["sopdesk.api.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "sopdesk.api.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
