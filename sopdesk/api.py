@@ -200,8 +200,8 @@ def _json_response(description: str, component: str) -> dict[str, Any]:
 def add_common_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: document the refusals that any operation may answer.
 
-    Every operation that needs credentials may answer 401 (none, or a wrong or revoked token),
-    403 (the role may not do this), 429 (a rate limit); one with query parameters or a body may
+    Every operation may answer 429 (a rate limit); one that needs credentials 401 (none, or a
+    wrong or revoked token) and 403 (the role may not do this); one with query parameters or a body may
     answer 400 (a filter, a page size or the body refused); one on an id, or with `?page=`, 404.
     An operation's own documentation of a code wins over these.
     """
@@ -229,10 +229,11 @@ def add_common_error_responses(result: dict[str, Any], generator: Any, request: 
             if operation.get("security") != [{}]:  # an operation open to anonymous callers documents its own
                 common["401"] = _json_response("No credentials, or a wrong or revoked token.", "Error")
                 common["403"] = _json_response("This role may not do this.", "Error")
-                common["429"] = {
-                    **_json_response("A rate limit was reached; retry after `Retry-After` seconds.", "Throttled"),
-                    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
-                }
+            # every operation is throttled, the password-for-token exchange the most
+            common["429"] = {
+                **_json_response("A rate limit was reached; retry after `Retry-After` seconds.", "Throttled"),
+                "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
+            }
             responses = operation["responses"]
             for code, response in common.items():
                 responses.setdefault(code, response)

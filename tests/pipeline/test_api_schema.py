@@ -43,7 +43,7 @@ def test_the_token_endpoint_is_documented_as_open_to_anonymous_callers(schema):
     operation = schema["paths"]["/api/v1/auth/token/"]["post"]
     assert operation["security"] == [{}]
     assert operation["tags"] == ["auth"]
-    assert set(operation["responses"]) == {"200", "400"}
+    assert set(operation["responses"]) == {"200", "400", "429"}
     assert schema["components"]["schemas"]["Token"]["properties"]["token"]["type"] == "string"
 
 
