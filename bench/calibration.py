@@ -262,9 +262,9 @@ def main() -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from forecasting import selectors
     from forecasting.engine.bias import bias_summary, monthly_bias
     from forecasting.engine.calibration import brier_scores
+    from forecasting.selectors import inputs as input_reads
     from pipeline.models import Sale
     from sopdesk.weeks import monday_of
 
@@ -294,10 +294,10 @@ def main() -> None:
     names = dict(get_user_model().objects.values_list("id", "username"))
 
     frames = {
-        "opportunities": selectors.opportunities_frame(),
-        "stage_history": selectors.stage_history_frame(),
-        "stages": selectors.stages_frame(),
-        "calls": selectors.calls_frame(),
+        "opportunities": input_reads.opportunities_frame(),
+        "stage_history": input_reads.stage_history_frame(),
+        "stages": input_reads.stages_frame(),
+        "calls": input_reads.calls_frame(),
     }
     history = history_frame()
     deals = scored_deals(frames, history, start=start, end=as_of)

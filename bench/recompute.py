@@ -705,21 +705,21 @@ def worker_runs(sets: list[WorkerSet], *, repeat: int, interleave: bool) -> None
 
 def selector_calls(as_of: dt.date) -> dict[str, Any]:
     """The selectors forecast_inputs calls, one by one (same arguments)."""
-    from forecasting import selectors
+    from forecasting.selectors import inputs as input_reads
 
     return {
-        "sales": lambda: selectors.sales_weekly_frame(before=as_of),
-        "channels": selectors.channels_frame,
-        "products": selectors.products_frame,
-        "stages": selectors.stages_frame,
-        "opportunities": selectors.opportunities_frame,
-        "stage_history": selectors.stage_history_frame,
-        "calls": selectors.calls_frame,
-        "resources": selectors.resources_frame,
-        "resource_loads": selectors.resource_loads_frame,
-        "capacity_steps": selectors.capacity_steps_frame,
-        "proposals": selectors.proposals_frame,
-        "budget": lambda: selectors.investment_budget_left(as_of=as_of),
+        "sales": lambda: input_reads.sales_weekly_frame(before=as_of),
+        "channels": input_reads.channels_frame,
+        "products": input_reads.products_frame,
+        "stages": input_reads.stages_frame,
+        "opportunities": input_reads.opportunities_frame,
+        "stage_history": input_reads.stage_history_frame,
+        "calls": input_reads.calls_frame,
+        "resources": input_reads.resources_frame,
+        "resource_loads": input_reads.resource_loads_frame,
+        "capacity_steps": input_reads.capacity_steps_frame,
+        "proposals": input_reads.proposals_frame,
+        "budget": lambda: input_reads.investment_budget_left(as_of=as_of),
     }
 
 
@@ -785,13 +785,14 @@ def write_paths(today: dt.date, repeat: int) -> list[list[str]]:
     import pandas as pd
     from django.db import transaction
 
-    from forecasting import selectors, state, writers
+    from forecasting import state, writers
     from forecasting.engine.run import ForecastInputs, compute_forecast
     from forecasting.models import CapacityLine, DemandLine, ForecastRun
+    from forecasting.selectors import inputs as input_reads
     from sopdesk.weeks import monday_of
 
     as_of = monday_of(today)
-    frames = selectors.forecast_inputs(as_of=as_of)
+    frames = input_reads.forecast_inputs(as_of=as_of)
     budget = frames.pop("budget")
     results = compute_forecast(ForecastInputs(as_of=pd.Timestamp(as_of), budget=budget, **frames))
     demand_fields = [f.name for f in DemandLine._meta.concrete_fields if f.name not in ("id", "run")]

@@ -27,9 +27,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from forecasting import selectors as forecast_selectors
 from forecasting import state as forecast_state
 from forecasting.models import ForecastState
+from forecasting.selectors.results import current_run
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def check_redis() -> dict[str, Any]:
 
 def check_forecast() -> dict[str, Any]:
     """The current run's age (seconds since it finished) and whether newer inputs wait."""
-    run = forecast_selectors.current_run()
+    run = current_run()
     state = ForecastState.objects.filter(pk=forecast_state.STATE_ID).first()
     finished = run.finished if run is not None else None
     return {

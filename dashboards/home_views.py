@@ -18,10 +18,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from forecasting import home_selectors
-from forecasting.home_selectors import CallRecord, Shortfall
 from forecasting.models import BiasHabit
-from forecasting.selectors import run_status
+from forecasting.selectors import home as home_reads
+from forecasting.selectors.home import CallRecord, Shortfall
+from forecasting.selectors.results import run_status
 from operations.views.home import HOME_PERMISSIONS, GridLine, WeekColumn, home_context
 from pipeline import selectors as pipeline_selectors
 from sopdesk.access import permission_by_method
@@ -63,8 +63,8 @@ def sales_home(request: HttpRequest) -> HttpResponse:
     """Pipeline health, creation by source, and the user's own calibration and bias."""
     today = timezone.localdate()
     user = request.user
-    health = home_selectors.pipeline_health(user=user, today=today)
-    attention = home_selectors.deals_needing_attention(owner=user if health.has_own_deals else None, today=today)
+    health = home_reads.pipeline_health(user=user, today=today)
+    attention = home_reads.deals_needing_attention(owner=user if health.has_own_deals else None, today=today)
 
     created = pipeline_selectors.opportunities_created_per_week(weeks=SOURCE_WEEKS, today=today)
     last = monday_of(today)
@@ -82,7 +82,7 @@ def sales_home(request: HttpRequest) -> HttpResponse:
     }
     if context["can_see_calls"]:
         status = run_status()
-        record = home_selectors.call_record(run=status.current, user=user) if status.current else None
+        record = home_reads.call_record(run=status.current, user=user) if status.current else None
         context.update(forecast_status=status, record=record)
         if record is not None:
             context.update(_calls_context(record, currency=settings.SOPDESK_CURRENCY))
@@ -233,15 +233,15 @@ def operations_home(request: HttpRequest) -> HttpResponse:
         if run is not None and can_see_gaps:
             columns: list[WeekColumn] = context["columns"]
             start, end = columns[0].week, columns[-1].week + dt.timedelta(weeks=1)
-            cells = home_selectors.shortfalls_by_cell(run=run, start=start, end=end)
+            cells = home_reads.shortfalls_by_cell(run=run, start=start, end=end)
             context.update(
                 grid=_with_shortfalls(context["grid"], cells),
                 grid_shortfalls=len(cells),
-                gaps=home_selectors.gap_summary(run=run),
-                worst=home_selectors.worst_shortfalls(run=run),
+                gaps=home_reads.gap_summary(run=run),
+                worst=home_reads.worst_shortfalls(run=run),
             )
         if run is not None and can_see_hiring:
-            hiring = home_selectors.hiring_plan(run=run)
+            hiring = home_reads.hiring_plan(run=run)
             context.update(
                 hiring=hiring,
                 hiring_ftes=sum(need.ftes for need in hiring),

@@ -11,9 +11,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from forecasting import selectors as forecast_selectors
 from forecasting import state as forecast_state
 from forecasting.models import ForecastRun, WeeklySnapshot
+from forecasting.selectors.results import current_run
 from sopdesk.weeks import monday_of
 
 from .review.base import ReviewInputs
@@ -41,7 +41,7 @@ def review_inputs(*, week: dt.date) -> ReviewInputs:
     previous = WeeklySnapshot.objects.filter(week=week - dt.timedelta(weeks=1)).select_related("run").first()
     return ReviewInputs(
         week=week,
-        run=forecast_selectors.current_run(),
+        run=current_run(),
         previous=previous.document if previous is not None and previous.document else None,
         previous_run=previous.run if previous is not None else None,
     )

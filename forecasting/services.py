@@ -25,11 +25,13 @@ from operations.choices import ProposalStatus
 from operations.models import InvestmentProposal
 from sopdesk.weeks import monday_of
 
-from . import selectors, state
+from . import state
 from .choices import RunStatus, ScenarioKind, ScenarioStatus
 from .engine.run import ForecastInputs, ForecastResults, compute_forecast
 from .engine.runrate import forecast_runrate, runrate_series_keys
 from .models import ForecastRun, Scenario
+from .selectors import inputs as input_reads
+from .selectors import results as result_reads
 from .writers import scenario_figures, scenario_proposal_ids, scenario_weekly, write_results
 
 logger = logging.getLogger(__name__)
@@ -89,13 +91,13 @@ def forecast_recompute(*, today: dt.date | None = None, fan_out: bool | None = N
         run.save(update_fields=["attempts"])
     try:
         started = time.perf_counter()
-        sales = selectors.sales_weekly_frame(before=run.as_of)
-        channels = selectors.channels_frame()
+        sales = input_reads.sales_weekly_frame(before=run.as_of)
+        channels = input_reads.channels_frame()
         keys = runrate_series_keys(sales, channels)
         if _should_fan_out(len(keys), fan_out):
             _dispatch_fan_out(run, keys)
             return run
-        frames = selectors.forecast_inputs(as_of=run.as_of, sales=sales, channels=channels)
+        frames = input_reads.forecast_inputs(as_of=run.as_of, sales=sales, channels=channels)
         _compute(run, frames, load_seconds=time.perf_counter() - started)
     except Exception as exc:
         logger.exception("forecast run %s failed", run.pk)
@@ -129,8 +131,8 @@ def forecast_runrate_part(*, run_id: int, keys: list[list[int]]) -> str:
     run = ForecastRun.objects.get(pk=run_id)
     series = [(int(c), int(p)) for c, p in keys]
     frame = forecast_runrate(
-        selectors.sales_weekly_frame(before=run.as_of, keys=series),
-        selectors.channels_frame(),
+        input_reads.sales_weekly_frame(before=run.as_of, keys=series),
+        input_reads.channels_frame(),
         as_of=pd.Timestamp(run.as_of),
         keys=series,
     )
@@ -148,7 +150,7 @@ def forecast_finish(*, run_id: int, parts: list[str]) -> ForecastRun:
         if runrate is not None:
             runrate["week"] = pd.to_datetime(runrate["week"]).dt.tz_localize(None)
         started = time.perf_counter()
-        frames = selectors.forecast_inputs(as_of=run.as_of, with_sales=False)
+        frames = input_reads.forecast_inputs(as_of=run.as_of, with_sales=False)
         _compute(run, frames, runrate=runrate, load_seconds=time.perf_counter() - started)
     except Exception as exc:
         logger.exception("forecast run %s failed", run.pk)
@@ -337,7 +339,7 @@ def forecast_sweep() -> ForecastRun | None:
 
 def _scenario_figures(scenario: Scenario, *, as_of: dt.date) -> tuple[dict[str, Any], pd.DataFrame]:
     """The engine's SCENARIOS row and SCENARIO_WEEKS rows of the scenario, on today's inputs."""
-    frames = selectors.forecast_inputs(as_of=as_of)
+    frames = input_reads.forecast_inputs(as_of=as_of)
     budget = frames.pop("budget")
     key = REQUESTED_KEY.format(pk=scenario.pk)
     custom = None if scenario.best_within_budget else {key: list(scenario.proposals.values_list("id", flat=True))}
@@ -359,7 +361,7 @@ def _scenario_store(scenario: Scenario, figures: tuple[dict[str, Any], pd.DataFr
         if locked.status == ScenarioStatus.DONE:
             return
         locked.status = ScenarioStatus.DONE
-        locked.run = selectors.current_run()
+        locked.run = result_reads.current_run()
         for field, value in scenario_figures(row).items():
             setattr(locked, field, value)
         locked.weekly = scenario_weekly(weeks)

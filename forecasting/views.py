@@ -19,9 +19,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from sopdesk.access import permission_by_method
 from sopdesk.csv_export import csv_response, csv_url, wants_csv
 
-from . import selectors, services
+from . import services
 from .filtersets import ForecastRunFilterSet
 from .models import ForecastRun
+from .selectors import results as result_reads
 
 PAGE_SIZE = 25
 VIEW = "forecasting.view_forecastrun"
@@ -68,7 +69,7 @@ CSV_COLUMNS = (
 def run_list(request: HttpRequest) -> HttpResponse:
     """Every run, newest first: status, as-of week, start, duration, error; which one is current."""
     # The API's filters (status, is_current, weeks, ordering) apply to the page and to its CSV alike.
-    runs = ForecastRunFilterSet(request.GET, queryset=selectors.run_list_with_duration()).qs
+    runs = ForecastRunFilterSet(request.GET, queryset=result_reads.run_list_with_duration()).qs
     if wants_csv(request):
         return csv_response("forecast-runs", CSV_COLUMNS, runs)
     page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -76,7 +77,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "rows": rows,
-        "forecast_status": selectors.run_status(),
+        "forecast_status": result_reads.run_status(),
         "can_recompute": request.user.has_perm(RECOMPUTE),
         "csv_url": csv_url(request),
     }

@@ -28,7 +28,7 @@ NAVIGATION = (
 
 
 def _forecast_status() -> Any:
-    from forecasting.selectors import run_status  # the forecast sits above sopdesk's helpers
+    from forecasting.selectors.results import run_status  # the forecast sits above sopdesk's helpers
 
     return run_status()
 

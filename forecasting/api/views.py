@@ -19,9 +19,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from sopdesk.api import FilterBackend
-
-from .. import filtersets, selectors, services
+from .. import filtersets, services
+from ..selectors import results as result_reads
 from . import serializers
 
 CURRENT_RUN = (
@@ -41,8 +40,6 @@ class ResultViewSet(viewsets.ReadOnlyModelViewSet):
     # A row is found by id whatever its run: the current-run default applies to lists only.
     # (A comment, not a docstring: the schema shows a viewset's docstring to clients.)
 
-    filter_backends = [FilterBackend]  # `?team=maybe` is a 400, not an ignored filter
-
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         if self.action == "retrieve":
             return queryset
@@ -56,17 +53,16 @@ class ResultViewSet(viewsets.ReadOnlyModelViewSet):
 class ForecastRunViewSet(viewsets.ReadOnlyModelViewSet):
     """Forecast runs: as-of week, status, timings and headline figures; one of them is current."""
 
-    queryset = selectors.run_list()
+    queryset = result_reads.run_list()
     serializer_class = serializers.ForecastRunSerializer
     filterset_class = filtersets.ForecastRunFilterSet
-    filter_backends = [FilterBackend]  # `?is_current=maybe` is a 400, not an ignored filter
 
 
 @result_schema("Demand by week, channel, product and component")
 class DemandLineViewSet(ResultViewSet):
     """Forecast demand: units (mean, p10, p50, p90) and revenue per week, channel, product and component."""
 
-    queryset = selectors.demand_line_list()
+    queryset = result_reads.demand_line_list()
     serializer_class = serializers.DemandLineSerializer
     filterset_class = filtersets.DemandLineFilterSet
 
@@ -75,7 +71,7 @@ class DemandLineViewSet(ResultViewSet):
 class CapacityLineViewSet(ResultViewSet):
     """Load on each resource against its capacity, week by week, with the revenue at risk."""
 
-    queryset = selectors.capacity_line_list()
+    queryset = result_reads.capacity_line_list()
     serializer_class = serializers.CapacityLineSerializer
     filterset_class = filtersets.CapacityLineFilterSet
 
@@ -84,7 +80,7 @@ class CapacityLineViewSet(ResultViewSet):
 class CalibrationViewSet(ResultViewSet):
     """Stated, observed and calibrated win rates by stage, source and owner."""
 
-    queryset = selectors.calibration_list()
+    queryset = result_reads.calibration_list()
     serializer_class = serializers.CalibrationSerializer
     filterset_class = filtersets.CalibrationFilterSet
 
@@ -93,7 +89,7 @@ class CalibrationViewSet(ResultViewSet):
 class BrierScoreViewSet(ResultViewSet):
     """How well stated and calibrated probabilities foretold the deals closed lately, per rep and team."""
 
-    queryset = selectors.brier_score_list()
+    queryset = result_reads.brier_score_list()
     serializer_class = serializers.BrierScoreSerializer
     filterset_class = filtersets.BrierScoreFilterSet
 
@@ -102,7 +98,7 @@ class BrierScoreViewSet(ResultViewSet):
 class BiasMonthViewSet(ResultViewSet):
     """Each rep's (and the team's) monthly call against what was won: the bias in %."""
 
-    queryset = selectors.bias_month_list()
+    queryset = result_reads.bias_month_list()
     serializer_class = serializers.BiasMonthSerializer
     filterset_class = filtersets.BiasMonthFilterSet
 
@@ -111,7 +107,7 @@ class BiasMonthViewSet(ResultViewSet):
 class BiasHabitViewSet(ResultViewSet):
     """Each rep's habit: sandbagging, optimistic or realistic, with a correction factor."""
 
-    queryset = selectors.bias_habit_list()
+    queryset = result_reads.bias_habit_list()
     serializer_class = serializers.BiasHabitSerializer
     filterset_class = filtersets.BiasHabitFilterSet
 
@@ -120,7 +116,7 @@ class BiasHabitViewSet(ResultViewSet):
 class HiringNeedViewSet(ResultViewSet):
     """People to hire per resource: how many, needed by which week, hired by which week."""
 
-    queryset = selectors.hiring_need_list()
+    queryset = result_reads.hiring_need_list()
     serializer_class = serializers.HiringNeedSerializer
     filterset_class = filtersets.HiringNeedFilterSet
 
@@ -135,7 +131,7 @@ class HiringNeedViewSet(ResultViewSet):
 class ScenarioViewSet(mixins.CreateModelMixin, ResultViewSet):
     """Portfolios of investment proposals and what they would earn against the budget."""
 
-    queryset = selectors.scenario_list()
+    queryset = result_reads.scenario_list()
     serializer_class = serializers.ScenarioSerializer
     filterset_class = filtersets.ScenarioFilterSet
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from forecasting import selectors
+from forecasting.selectors import results as result_reads
 from tests.operations.factories import ResourceFactory
 from tests.pipeline.factories import ChannelFactory, ProductFactory, UserFactory
 
@@ -242,5 +242,5 @@ def test_the_filtersets_default_to_the_current_run_on_pages_too(runs):
     line = DemandLineFactory(run=current)
     ScenarioFactory(run=old)
     scenario = ScenarioFactory(run=current)
-    assert list(DemandLineFilterSet(None, queryset=selectors.demand_line_list()).qs) == [line]
-    assert list(ScenarioFilterSet(None, queryset=selectors.scenario_list()).qs) == [scenario]
+    assert list(DemandLineFilterSet(None, queryset=result_reads.demand_line_list()).qs) == [line]
+    assert list(ScenarioFilterSet(None, queryset=result_reads.scenario_list()).qs) == [scenario]

@@ -241,7 +241,7 @@ def test_the_load_step_is_timed(company):
 
 
 def test_stage_history_keeps_the_probability_stated_on_entering_each_stage(sales):
-    from forecasting.selectors import stage_history_frame
+    from forecasting.selectors.inputs import stage_history_frame
     from tests.pipeline.factories import default_stages
 
     stages = default_stages()

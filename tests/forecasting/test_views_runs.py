@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 
-from forecasting import selectors, state
+from forecasting import state
 from forecasting.models import ForecastRun, ForecastState
+from forecasting.selectors import results as result_reads
 from sopdesk.roles import CEO, OPERATIONS, SALES
 
 from .factories import AS_OF, ForecastRunFactory
@@ -194,7 +195,7 @@ def test_the_status_costs_two_small_queries_whatever_the_number_of_runs(ceo):
     computed(is_current=True)
     computed(minutes_ago=1, status="failed", error="boom")
     with CaptureQueriesContext(connection) as captured:
-        status = selectors.run_status()
+        status = result_reads.run_status()
     assert len(captured) == 2
     assert status.current is not None
     assert status.latest_failed

@@ -1,8 +1,8 @@
 """Review sections drawn from the forecast run: headlines, outlook, forecast change, realism,
 money, hiring.
 
-Every builder reads the stored results of `inputs.run` through forecasting/selectors.py's
-"weekly review's reads" (a fixed number of queries whatever the data size) and returns JSON
+Every builder reads the stored results of `inputs.run` through forecasting/selectors/review.py
+(the weekly review's reads: a fixed number of queries whatever the data size) and returns JSON
 only: plain Plotly figure dicts (no plotly.graph_objects: too slow for a page).
 
     style.py            colours, layouts, money in words, hover pieces, links

@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.conf import settings
 
-from forecasting.selectors import review_demand_by_component
+from forecasting.selectors.review import review_demand_by_component
 
 from ..base import ReviewInputs, Section, column, section, table
 from ..base import money as cents

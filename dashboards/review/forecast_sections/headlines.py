@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from forecasting.selectors import ReviewDemandWeek, review_demand_weeks, review_sales_revenue, review_shortfalls
+from forecasting.selectors.review import ReviewDemandWeek, review_demand_weeks, review_sales_revenue, review_shortfalls
 from operations.selectors import quarter_start, revenue_target_for
 from sopdesk.weeks import week_label
 

@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from forecasting.selectors import ReviewHiringNeed, review_hiring_needs
+from forecasting.selectors.review import ReviewHiringNeed, review_hiring_needs
 from sopdesk.weeks import week_label
 
 from ..base import ReviewInputs, Section, column, section, table

@@ -10,7 +10,7 @@ from typing import Any
 from django.urls import reverse
 
 from forecasting.choices import ScenarioKind
-from forecasting.selectors import ReviewProposal, ReviewScenario, review_proposals, review_scenarios
+from forecasting.selectors.review import ReviewProposal, ReviewScenario, review_proposals, review_scenarios
 from operations.choices import ProposalStatus
 
 from ..base import ReviewInputs, Section, column, section, table

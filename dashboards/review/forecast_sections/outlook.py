@@ -12,7 +12,12 @@ from typing import Any
 
 from django.conf import settings
 
-from forecasting.selectors import ReviewCapacityWeek, ReviewDemandWeek, review_capacity_weeks, review_demand_weeks
+from forecasting.selectors.review import (
+    ReviewCapacityWeek,
+    ReviewDemandWeek,
+    review_capacity_weeks,
+    review_demand_weeks,
+)
 from sopdesk.weeks import week_label
 
 from ..base import ReviewInputs, Section, column, section, table

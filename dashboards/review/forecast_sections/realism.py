@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from forecasting.selectors import (
+from forecasting.selectors.review import (
     ReviewBiasHabit,
     ReviewBiasMonth,
     ReviewBrierScore,

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
-from forecasting.selectors import ReviewBiasMonth, ReviewBrierScore, ReviewStageCalibration
+from forecasting.selectors.review import ReviewBiasMonth, ReviewBrierScore, ReviewStageCalibration
 
 from .style import (
     MUTED_COLOUR,

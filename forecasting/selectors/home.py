@@ -21,8 +21,8 @@ from operations.models import Resource
 from pipeline.models import Opportunity
 from pipeline.selectors import StageTotal, pipeline_totals_by_stage
 
-from .choices import CalibrationDimension
-from .models import BiasHabit, BiasMonth, BrierScore, Calibration, CapacityLine, ForecastRun, HiringNeed
+from ..choices import CalibrationDimension
+from ..models import BiasHabit, BiasMonth, BrierScore, Calibration, CapacityLine, ForecastRun, HiringNeed
 
 MONEY = DecimalField(max_digits=16, decimal_places=2)
 ZERO = Decimal("0")
