@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from operations.models import InvestmentProposal, Resource
 from pipeline.models import Channel, Product
@@ -235,6 +236,10 @@ class Scenario(models.Model):
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
 
+    # the audit trail (the week-by-week figures are derived and bulky: not kept); the
+    # proposals are kept with each version
+    history = HistoricalRecords(excluded_fields=["weekly"], m2m_fields=["proposals"])
+
     class Meta:
         ordering = ["-created", "-id"]
 
@@ -260,6 +265,10 @@ class WeeklySnapshot(models.Model):
     frozen_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    # the audit trail of the decisions and notes (the frozen document is large and never
+    # edited, `frozen_at` moves on every save: neither is kept)
+    history = HistoricalRecords(excluded_fields=["document_json", "frozen_at"])
 
     class Meta:
         ordering = ["-week"]

@@ -418,7 +418,7 @@ def _write_scenarios(run: ForecastRun, results: ForecastResults) -> None:
     kinds = set(ScenarioKind.values)
     for r in _records(results.scenarios):
         name = str(r["scenario"])
-        scenario = Scenario.objects.create(
+        scenario = Scenario(
             name=ScenarioKind(name).label if name in kinds else name,
             kind=name if name in kinds else ScenarioKind.CUSTOM,
             best_within_budget=name == ScenarioKind.BEST_WITHIN_BUDGET,
@@ -428,4 +428,7 @@ def _write_scenarios(run: ForecastRun, results: ForecastResults) -> None:
             finished=timezone.now(),
             **scenario_figures(r),
         )
+        # a run's named scenarios are computed results, like its lines: not in the audit trail
+        scenario.skip_history_when_saving = True
+        scenario.save()
         scenario.proposals.set([i for i in scenario_proposal_ids(r) if i in known])
