@@ -15,9 +15,10 @@ import django_filters as filters
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from operations.filtersets import MonthFilter, WeekFilter
+from operations.filtersets import WeekFilter
 from operations.models import Resource
 from pipeline.models import Channel, Product
+from sopdesk.filters import MonthFilter, YesNoFilter
 
 from .choices import CalibrationDimension, Component, RunStatus, ScenarioKind, ScenarioStatus
 from .models import (
@@ -114,7 +115,7 @@ class CapacityLineFilterSet(RunResultFilterSet):
     week_from = WeekFilter(field_name="week", lookup_expr="gte", label="From this week")
     week_to = WeekFilter(field_name="week", lookup_expr="lte", label="Up to this week")
     resource = _by_name(Resource, "resource", label="Resource (name)")
-    short = filters.BooleanFilter(method="filter_short", label="true: weeks with a shortfall only")
+    short = YesNoFilter(method="filter_short", label="true: weeks with a shortfall only")
     ordering = filters.OrderingFilter(
         fields=(
             ("week", "week"),
@@ -129,7 +130,7 @@ class CapacityLineFilterSet(RunResultFilterSet):
         model = CapacityLine
         fields = ["run", "week", "week_from", "week_to", "resource", "short"]
 
-    def filter_short(self, qs: QuerySet, name: str, value: bool | None) -> QuerySet:
+    def filter_short(self, qs: QuerySet, name: str, value: bool) -> QuerySet:
         if value is None:
             return qs
         return qs.filter(shortfall__gt=0) if value else qs.filter(shortfall__lte=0)

@@ -15,15 +15,18 @@ import django_filters as filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from pipeline.models import Channel
-from sopdesk.weeks import first_of_month, monday_of
+from sopdesk.filters import MonthFilter
+from sopdesk.weeks import monday_of
 
 from .choices import EffectKind, ProposalStatus, ResourceKind, Side, SpendCategory
 from .models import Budget, CapacityChange, InvestmentProposal, Resource, ResourceLoad, RevenueTarget, SpendPlan
 from .selectors import quarter_start
+
+#: the years a year filter takes
+YEARS = (1900, 2999)
 
 
 class WeekField(forms.DateField):
@@ -34,39 +37,18 @@ class WeekField(forms.DateField):
         return monday_of(day) if day else None
 
 
-class MonthField(forms.Field):
-    """`YYYY-MM` or a date, read as the first day of that month."""
-
-    default_error_messages = {"invalid": "Enter a month as YYYY-MM (or a date in that month)."}
-
-    def to_python(self, value: Any) -> dt.date | None:
-        if value in self.empty_values:
-            return None
-        if isinstance(value, dt.date):
-            return first_of_month(value)
-        text = str(value).strip()
-        for pattern in ("%Y-%m", "%Y-%m-%d"):
-            try:
-                return first_of_month(dt.datetime.strptime(text, pattern).date())  # noqa: DTZ007 (a date, no time)
-            except ValueError:
-                continue
-        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-
-
-@extend_schema_field(OpenApiTypes.INT)
+@extend_schema_field({"type": "integer", "minimum": YEARS[0], "maximum": YEARS[1]})
 class YearFilter(filters.NumberFilter):
-    """A calendar year, a whole number."""
+    """A calendar year, a whole number from 1900 to 2999."""
 
     field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, min_value=YEARS[0], max_value=YEARS[1], **kwargs)
 
 
 class WeekFilter(filters.Filter):
     field_class = WeekField
-
-
-@extend_schema_field(OpenApiTypes.STR)  # `YYYY-MM` is not an OpenAPI date
-class MonthFilter(filters.Filter):
-    field_class = MonthField
 
 
 def _by_name(model: type, field_name: str, **kwargs: Any) -> filters.ModelChoiceFilter:
@@ -139,12 +121,12 @@ class BudgetFilterSet(filters.FilterSet):
         model = Budget
         fields = ["month", "month_from", "month_to"]
 
-    def covering(self, qs: QuerySet, name: str, value: dt.date | None) -> QuerySet:
+    def covering(self, qs: QuerySet, name: str, value: dt.date) -> QuerySet:
         return qs.filter(start_month__lte=value, end_month__gte=value) if value else qs
 
 
 class RevenueTargetFilterSet(filters.FilterSet):
-    year = YearFilter(field_name="quarter_start", lookup_expr="year", min_value=1900, max_value=2999, label="Year")
+    year = YearFilter(field_name="quarter_start", lookup_expr="year", label="Year")
     date = filters.DateFilter(method="holding", label="The target of the quarter that holds this day")
     ordering = filters.OrderingFilter(fields=("quarter_start", "amount"))
 
@@ -152,7 +134,7 @@ class RevenueTargetFilterSet(filters.FilterSet):
         model = RevenueTarget
         fields = ["year", "date"]
 
-    def holding(self, qs: QuerySet, name: str, value: dt.date | None) -> QuerySet:
+    def holding(self, qs: QuerySet, name: str, value: dt.date) -> QuerySet:
         return qs.filter(quarter_start=quarter_start(value)) if value else qs
 
 

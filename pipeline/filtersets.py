@@ -6,22 +6,10 @@ import django_filters as filters
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
+from sopdesk.filters import MonthFilter, YesNoFilter
+
 from .choices import Direction, ForecastCategory
 from .models import Channel, Customer, ForecastCall, LeadSource, NpsResponse, Opportunity, Product, Sale, Stage
-
-
-class MonthFilter(filters.CharFilter):
-    """`YYYY-MM`: everything whose date falls in that month."""
-
-    def filter(self, qs: QuerySet, value: str) -> QuerySet:
-        if not value:
-            return qs
-        try:
-            year, month = (int(part) for part in value.split("-"))
-            first = dt.date(year, month, 1)
-        except ValueError:
-            return qs.none()
-        return qs.filter(**{f"{self.field_name}__year": first.year, f"{self.field_name}__month": first.month})
 
 
 class OpportunityFilterSet(filters.FilterSet):
@@ -34,8 +22,8 @@ class OpportunityFilterSet(filters.FilterSet):
     source = filters.ModelChoiceFilter(queryset=LeadSource.objects.all())
     direction = filters.ChoiceFilter(choices=Direction.choices)
     forecast_category = filters.ChoiceFilter(choices=ForecastCategory.choices)
-    close_month = MonthFilter(field_name="expected_close_date", label="Close month (YYYY-MM)")
-    is_open = filters.BooleanFilter(method="filter_open", label="Open only")
+    close_month = MonthFilter(method="in_close_month", label="Close month (YYYY-MM)")
+    is_open = YesNoFilter(method="filter_open", label="Open only")
     external_id = filters.CharFilter()
     ordering = filters.OrderingFilter(
         fields=(
@@ -57,9 +45,10 @@ class OpportunityFilterSet(filters.FilterSet):
     def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return qs.filter(Q(title__icontains=value) | Q(customer__name__icontains=value)) if value else qs
 
-    def filter_open(self, qs: QuerySet, name: str, value: bool | None) -> QuerySet:
-        if value is None:
-            return qs
+    def in_close_month(self, qs: QuerySet, name: str, value: dt.date) -> QuerySet:
+        return qs.filter(expected_close_date__year=value.year, expected_close_date__month=value.month)
+
+    def filter_open(self, qs: QuerySet, name: str, value: bool) -> QuerySet:
         closed = Q(stage__is_won=True) | Q(stage__is_lost=True)
         return qs.exclude(closed) if value else qs.filter(closed)
 

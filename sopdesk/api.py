@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .etags import ETAG_HEADER, IF_MATCH, PRECONDITION_FAILED
+from .services import StillInUse
 
 #: the largest page a client may ask for with `?page_size=`
 MAX_PAGE_SIZE = 500
@@ -44,14 +45,23 @@ def validation_error_detail(error: DjangoValidationError) -> dict[str, list[str]
     return {non_field_key: list(error.messages)}
 
 
+class StillReferenced(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This record is still used by other records; change or delete those first."
+    default_code = "still_in_use"
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus: a service's ValidationError or a protected delete is a 400, and a
-    429 says which limit was reached and when to retry."""
-    if isinstance(exc, DjangoValidationError):
+    """DRF's handler, plus: a service's ValidationError is a 400, a delete refused because
+    other records still use the row a 409 (in the same shape), and a 429 says which limit was
+    reached and when to retry."""
+    if isinstance(exc, StillInUse):
+        exc = StillReferenced(detail=validation_error_detail(exc))
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=validation_error_detail(exc))
     elif isinstance(exc, ProtectedError | RestrictedError):
-        # Services turn these into ValidationErrors; this catches any delete that did not.
-        exc = exceptions.ValidationError(
+        # Services turn these into StillInUse; this catches any delete that did not.
+        exc = StillReferenced(
             detail={
                 api_settings.NON_FIELD_ERRORS_KEY: [
                     "This record is still used by other records; change or delete those first."
@@ -213,7 +223,7 @@ def add_common_error_responses(result: dict[str, Any], generator: Any, request: 
         "content": {"application/json": {"schema": {"type": "object", "additionalProperties": {}}}},
     }
     for methods in result.get("paths", {}).values():
-        for operation in methods.values():
+        for method, operation in methods.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             parameters = operation.get("parameters", [])
@@ -224,6 +234,11 @@ def add_common_error_responses(result: dict[str, Any], generator: Any, request: 
             common: dict[str, Any] = {}
             if "requestBody" in operation or any(p.get("in") == "query" for p in parameters):
                 common["400"] = validation
+            if method == "delete":
+                common["409"] = {
+                    **validation,
+                    "description": "Other records still use it; change or delete those first.",
+                }
             if any(p.get("in") == "path" or p.get("name") == "page" for p in parameters):
                 common["404"] = _json_response("No such record, or no such page.", "Error")
             if operation.get("security") != [{}]:  # an operation open to anonymous callers documents its own
@@ -277,3 +292,21 @@ class FilterBackend(DjangoFilterBackend):
             if errors:
                 raise exceptions.ValidationError(errors)
         return super().filter_queryset(request, queryset, view)
+
+    def get_filterset_kwargs(self, request: Request, queryset: QuerySet, view: APIView) -> dict[str, Any]:
+        """An empty value of a filter that takes several (`?status=&status=draft`) is no value,
+        as `?status=` is no filter."""
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        filterset_class = self.get_filterset_class(view, queryset)
+        data = kwargs["data"]
+        several = [
+            name
+            for name, declared in (filterset_class.base_filters.items() if filterset_class else ())
+            if issubclass(declared.field_class, _MULTIPLE_FIELDS) and "" in data.getlist(name)
+        ]
+        if several:
+            data = data.copy()
+            for name in several:
+                data.setlist(name, [value for value in data.getlist(name) if value != ""])
+            kwargs["data"] = data
+        return kwargs

@@ -31,6 +31,10 @@ def save_validated(instance: models.Model, *, actor: AbstractBaseUser | None) ->
     return instance
 
 
+class StillInUse(ValidationError):
+    """A delete refused because other records still refer to the row (the API's 409)."""
+
+
 def delete_or_explain(*, instance: models.Model, actor: AbstractBaseUser | None = None) -> None:
     """Delete a row; one still referenced elsewhere is refused with a clear error."""
     label = instance._meta.label_lower
@@ -41,7 +45,7 @@ def delete_or_explain(*, instance: models.Model, actor: AbstractBaseUser | None 
             instance.delete()
     except models.ProtectedError as exc:
         count = len(exc.protected_objects)
-        raise ValidationError(
+        raise StillInUse(
             f"{instance} is still used by {count} other record{'s' if count != 1 else ''}; "
             "change or delete those first."
         ) from exc

@@ -283,3 +283,23 @@ class NewScenarioSerializer(serializers.Serializer):
     best_within_budget = serializers.BooleanField(
         required=False, default=False, help_text="true: let the forecast pick the best portfolio within the budget."
     )
+
+
+def new_scenario_rule(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook (after the enums' one, which would fold these
+    one-value enums into a component): the rule across the fields of a new scenario, in the
+    schema. Proposals or the best within the budget, exactly one of the two; the service
+    refuses neither and both."""
+    schema = result.get("components", {}).get("schemas", {}).get("NewScenarioRequest")
+    if schema is not None:
+        schema["oneOf"] = [
+            {
+                "required": ["proposals"],
+                "properties": {"proposals": {"minItems": 1}, "best_within_budget": {"enum": [False]}},
+            },
+            {
+                "required": ["best_within_budget"],
+                "properties": {"proposals": {"maxItems": 0}, "best_within_budget": {"enum": [True]}},
+            },
+        ]
+    return result

@@ -184,7 +184,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["sopdesk.api.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "sopdesk.api.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "sopdesk.schema.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "sopdesk.api.exception_handler",
     # Every endpoint: per integration token or person ("api"), per address without credentials
@@ -217,6 +217,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "sopdesk.api.add_common_error_responses",
+        "forecasting.api.serializers.new_scenario_rule",
     ],
 }
 

@@ -89,3 +89,60 @@ def test_every_list_refuses_a_one_value_filter_given_twice(api_client_for, ceo, 
     assert response.status_code == 400
     assert name in response.json()
     assert api_client_for(ceo).get(url.split("&")[0]).status_code in (200, 400)
+
+
+def test_an_empty_value_of_a_filter_that_takes_several_is_no_value(api_client_for, ceo):
+    assert api_client_for(ceo).get("/api/v1/proposals/?status=").status_code == 200
+    assert api_client_for(ceo).get("/api/v1/proposals/?status=&status=approved").status_code == 200
+    refused = api_client_for(ceo).get("/api/v1/proposals/?status=&status=maybe")
+    assert refused.status_code == 400
+    assert list(refused.json()) == ["status"]
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("/api/v1/budgets/?month=2026-13", "month"),
+        ("/api/v1/opportunities/?close_month=soon", "close_month"),
+        ("/api/v1/targets/?year=3000", "year"),
+        ("/api/v1/forecast/capacity/?short=maybe", "short"),
+    ],
+)
+def test_a_filter_value_outside_what_the_schema_documents_is_refused(api_client_for, ceo, url, name):
+    response = api_client_for(ceo).get(url)
+    assert response.status_code == 400
+    assert list(response.json()) == [name]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/budgets/?month=2026-11",
+        "/api/v1/budgets/?month=2026-11-27",
+        "/api/v1/opportunities/?close_month=0001-01",
+        "/api/v1/targets/?year=2999",
+        "/api/v1/forecast/capacity/?short=false",
+    ],
+)
+def test_a_filter_value_the_schema_documents_is_accepted(api_client_for, ceo, url):
+    assert api_client_for(ceo).get(url).status_code == 200
+
+
+def test_the_schema_documents_months_years_yes_no_filters_and_decimal_strings(tmp_path):
+    path = tmp_path / "schema.yml"
+    call_command("spectacular", "--file", str(path))
+    schema = yaml.safe_load(path.read_text())
+    parameters = {
+        (route, parameter["name"]): parameter["schema"]
+        for route, methods in schema["paths"].items()
+        for operation in methods.values()
+        for parameter in operation.get("parameters", [])
+    }
+    month = parameters[("/api/v1/budgets/", "month")]
+    assert [option.get("format", option.get("pattern")) for option in month["anyOf"]][1] == "date"
+    assert parameters[("/api/v1/opportunities/", "close_month")] == month
+    assert parameters[("/api/v1/targets/", "year")] == {"type": "integer", "minimum": 1900, "maximum": 2999}
+    assert parameters[("/api/v1/forecast/capacity/", "short")]["type"] == "boolean"
+    assert parameters[("/api/v1/opportunities/", "is_open")]["type"] == "boolean"
+    amount = schema["components"]["schemas"]["BudgetRequest"]["properties"]["amount"]
+    assert amount["pattern"] == r"^(?:\d{1,12}(?:\.\d{0,2})?|\.\d{1,2})$"

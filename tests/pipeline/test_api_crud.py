@@ -119,11 +119,11 @@ def test_delete_of_an_opportunity_goes_through_the_service_and_is_recorded(sales
     assert deletion.history_user == sales
 
 
-def test_deleting_a_channel_still_in_use_is_a_clear_400_and_nothing_is_deleted(sales, api_client_for):
+def test_deleting_a_channel_still_in_use_is_a_clear_409_and_nothing_is_deleted(sales, api_client_for):
     refs = make_refs()
     OpportunityFactory(customer=refs.customer, channel=refs.retail)
     response = api_client_for(sales).delete(url("channels", refs.retail.pk))
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "still used by 1 other record" in response.json()["non_field_errors"][0]
     assert Channel.objects.filter(pk=refs.retail.pk).exists()
 

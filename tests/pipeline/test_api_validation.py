@@ -11,6 +11,7 @@ from django.db.models import ProtectedError
 
 from pipeline.models import Opportunity, Sale, Stage
 from sopdesk.api import exception_handler, validation_error_detail
+from sopdesk.services import StillInUse
 
 from .factories import ForecastCallFactory, OpportunityFactory, SaleFactory
 from .test_api_support import make_refs, opportunity_payload, sale_payload, url
@@ -153,11 +154,14 @@ def test_django_validation_errors_map_to_drf_field_errors():
     assert validation_error_detail(ValidationError("Still in use.")) == {"non_field_errors": ["Still in use."]}
 
 
-def test_the_exception_handler_answers_400_for_service_errors_and_protected_deletes():
+def test_the_exception_handler_answers_400_for_service_errors_and_409_for_protected_deletes():
     response = exception_handler(ValidationError({"stage": "Closed."}), {})
     assert response.status_code == 400
     assert response.data == {"stage": ["Closed."]}
     response = exception_handler(ProtectedError("in use", set()), {})
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "still used" in response.data["non_field_errors"][0]
+    response = exception_handler(StillInUse("Retail is still used by 3 other records."), {})
+    assert response.status_code == 409
+    assert response.data == {"non_field_errors": ["Retail is still used by 3 other records."]}
     assert exception_handler(RuntimeError("boom"), {}) is None  # anything else stays a 500
