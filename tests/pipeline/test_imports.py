@@ -442,3 +442,37 @@ def test_an_opportunity_file_is_limited_to_its_own_row_count(refs, sales):
     report = opportunity_import(data=opportunities_csv(rows, header=header), actor=sales, dry_run=True)
     assert [(e.row, e.column) for e in report.errors] == [(None, "")]
     assert f"more than {OPPORTUNITY_MAX_ROWS} rows" in report.errors[0].message
+
+
+def _import_queries(rows: list[str], actor) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    header = "id,title,customer,channel,product,stage,amount,owner,created,close date"
+    with CaptureQueriesContext(connection) as queries:
+        report = opportunity_import(data=opportunities_csv(rows, header=header), actor=actor, dry_run=False)
+    assert report.errors == []
+    return len(queries)
+
+
+def test_the_queries_per_imported_row_are_pinned(refs, sales):
+    """bench/imports.py measures the speed; this pins its cause. A new row costs its own
+    savepoint, the savepoint that lets a concurrent insert of its id become an update, and its
+    insert: 5 queries. The lookups, the stored rows, the history and the forecast's flag cost
+    the same for 10 rows as for 20, and a row that changes nothing costs only its savepoint."""
+
+    def rows(prefix: str, count: int, amount: int = 100) -> list[str]:
+        return [
+            f"{prefix}-{n},Deal {n},Green Grocer,Retail,JUICE-001,Negotiate,{amount},rep_ann,2026-10-01,2026-12-15"
+            for n in range(count)
+        ]
+
+    ten, twenty = _import_queries(rows("A", 10), sales), _import_queries(rows("B", 20), sales)
+    assert twenty - ten <= 5 * 10, (ten, twenty)
+    changed_ten = _import_queries(rows("A", 10, amount=200), sales)
+    changed_twenty = _import_queries(rows("B", 20, amount=200), sales)
+    assert changed_twenty - changed_ten <= 3 * 10, (changed_ten, changed_twenty)  # savepoint and update
+    same_ten, same_twenty = _import_queries(rows("A", 10, 200), sales), _import_queries(rows("B", 20, 200), sales)
+    assert same_twenty - same_ten <= 2 * 10, (same_ten, same_twenty)
+    assert Opportunity.history.filter(history_user=sales).count() == 2 * 30  # created, then changed
+    assert Opportunity.history.filter(external_id="B-3").values_list("history_type", flat=True).count() == 2
