@@ -328,7 +328,8 @@ def test_posting_a_stored_rate_again_replaces_it(operations, api_client_for):
 def test_a_resource_still_in_a_proposal_cannot_be_deleted(operations, api_client_for):
     proposal = ProposalFactory(proposer=operations)
     response = api_client_for(operations).delete(url("resources", proposal.resource.pk))
-    assert response.status_code == 400, response.content
+    assert response.status_code == 409, response.content
+    assert "still used by 1 other record" in response.json()["non_field_errors"][0]
     assert Resource.objects.filter(pk=proposal.resource.pk).exists()
 
 
