@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.test.utils import override_settings
 
 from .signals import forecast_inputs_changed_on_commit
 
@@ -50,3 +53,13 @@ def delete_or_explain(*, instance: models.Model, actor: AbstractBaseUser | None 
             "change or delete those first."
         ) from exc
     forecast_inputs_changed_on_commit(source=label)
+
+
+@contextmanager
+def history_paused() -> Iterator[None]:
+    """No audit history is written inside the block: for a wipe whose history is wiped too
+    (`seed_demo --reset`), where a "deleted" record per row would cost a query each and be
+    deleted right after. Process-wide (a setting of django-simple-history): management
+    commands only, never a request."""
+    with override_settings(SIMPLE_HISTORY_ENABLED=False):
+        yield

@@ -33,6 +33,7 @@ from pipeline.models import (
     Sale,
     Stage,
 )
+from sopdesk.services import history_paused
 from sopdesk.signals import forecast_inputs_changed_on_commit
 
 from .records import CallRecord, DemoData, OpportunityState
@@ -66,10 +67,11 @@ def pipeline_row_counts() -> dict[str, int]:
 def delete_pipeline_data(usernames: Iterable[str]) -> None:
     """Delete every pipeline row, its history, and the given (demo) users."""
     try:
+        with history_paused():  # no "deleted" record per row: the history goes too
+            for model in PIPELINE_MODELS:
+                model.objects.all().delete()
         for model in PIPELINE_MODELS:
-            model.objects.all().delete()
-        Opportunity.history.model.objects.all().delete()
-        ForecastCall.history.model.objects.all().delete()
+            model.history.model.objects.all().delete()
         get_user_model().objects.filter(username__in=list(usernames)).delete()
     except models.ProtectedError as exc:
         blockers = sorted({str(obj._meta.verbose_name_plural) for obj in exc.protected_objects})

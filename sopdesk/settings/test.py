@@ -33,6 +33,10 @@ DATABASES = {"default": env.db_url_config(_url)}
 # A suffix lets several test runs share one PostgreSQL server without sharing a database.
 DATABASES["default"]["TEST"] = {"NAME": "test_sopdesk" + env.str("SOPDESK_TEST_DB_SUFFIX", default="")}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # A test database is thrown away: a commit need not wait for its WAL to reach the disk
+    # (the seed and worker tests commit thousands of times; on a slow disk that dominated).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
 
 # Tests run tasks eagerly, except the worker tests, which start a real worker process
 # with SOPDESK_TEST_BROKER_URL pointing at Redis.

@@ -32,7 +32,9 @@ def demo(django_db_setup, django_db_blocker):
     """Seed once for the module, inside a transaction rolled back at its end."""
     with django_db_blocker.unblock(), transaction.atomic():
         sync_roles()  # a transactional test before this module may have flushed the groups
-        call_command("seed_demo", today=TODAY.isoformat(), password="demo-password-1", reset=True, stdout=None)
+        call_command(
+            "seed_demo", today=TODAY.isoformat(), password="demo-password-1", reset=True, frozen_weeks=0, stdout=None
+        )
         yield
         transaction.set_rollback(True)
 
@@ -115,7 +117,9 @@ def test_the_ceo_set_revenue_targets_10_percent_over_the_same_quarter_last_year(
 
 
 def test_reset_replaces_the_whole_demo_company(demo):
-    call_command("seed_demo", today=TODAY.isoformat(), password="demo-password-1", reset=True, stdout=None)
+    call_command(
+        "seed_demo", today=TODAY.isoformat(), password="demo-password-1", reset=True, frozen_weeks=0, stdout=None
+    )
     assert Resource.objects.count() == 6
     assert InvestmentProposal.objects.count() == 5
     assert RevenueTarget.objects.count() == len(TARGET_QUARTERS)
