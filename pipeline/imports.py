@@ -17,11 +17,15 @@ alone, so importing the same file twice changes nothing. The columns are in docs
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 
 from sopdesk.imports import (
     CREATE,
@@ -34,6 +38,7 @@ from sopdesk.imports import (
     Row,
     RowResult,
     Table,
+    add_service_errors,
     first_seen,
     import_transaction,
     parse_choice,
@@ -50,9 +55,9 @@ from . import services
 from .choices import Direction, ForecastCategory, LastTouch, Trigger
 from .models import Channel, Customer, LeadSource, Opportunity, Product, Sale, Stage
 
-#: Each row goes through the opportunity service (services.OpportunityBatch): about 5 queries
-#: a row, and ~200 rows/s to preview or import on a 2-core machine (bench/imports.py, about 5 s
-#: for a thousand rows), too slow for 5000 rows in one web request.
+#: Each row goes through the opportunity service (services.OpportunityBatch): about 3 queries
+#: a row, and ~290 rows/s to import on a shared 2-core machine (bench/imports.py, about 3.4 s
+#: for a thousand rows), still too slow for 5000 rows (~17 s) in one web request.
 OPPORTUNITY_MAX_ROWS = 1000
 
 OPPORTUNITY_COLUMNS: tuple[Column, ...] = (
@@ -124,22 +129,53 @@ _COLUMN_OF_FIELD |= {"stage_id": "stage", "source_id": "source"}
 
 
 class _Customers:
-    """Customers by name, ignoring case; a name not yet known is created in the import's
-    transaction (so a preview creates nothing) and reported once, on its first row."""
+    """Customers by name, ignoring case; the names not yet known are created at once, by
+    `create()`, in the import's transaction (so a preview creates nothing), with the importer
+    as the author of their history, and reported once, on their first row."""
 
-    def __init__(self) -> None:
+    def __init__(self, actor: AbstractBaseUser) -> None:
+        self.actor = actor
         self.known = {c.name.casefold(): c for c in Customer.objects.all()}
         self.stored = set(self.known)
         self.told: set[str] = set()
 
+    def create(self, names: list[str]) -> None:
+        """Create the file's new customers in one go (services.customers_get_or_create); should
+        that fail (a bad name), the rows create theirs one by one, each reporting its error."""
+        new: dict[str, str] = {}  # the first spelling of each
+        for name in names:
+            if name.casefold() not in self.known:
+                new.setdefault(name.casefold(), name)
+        if not new:
+            return
+        try:
+            created = services.customers_get_or_create(names=list(new.values()), actor=self.actor)
+        except ValidationError:  # raised before it writes anything
+            return
+        self.known |= {name.casefold(): customer for name, customer in created.items()}
+
     def get(self, name: str, result: RowResult) -> Customer:
         key = name.casefold()
         if key not in self.known:
-            self.known[key] = services.customer_get_or_create(name=name)
+            self.known[key] = services.customer_get_or_create(name=name, actor=self.actor)
         if key not in self.stored and key not in self.told:
             self.told.add(key)
             result.notices.append(f"New customer {name!r}.")
         return self.known[key]
+
+
+@contextmanager
+def _row_errors(report: ImportReport, row: Row, table: Table) -> Iterator[None]:
+    """`row_savepoint` without its savepoint, for the rows of an `OpportunityBatch`: a row's
+    ValidationError is raised before the row writes anything, and each of its writes takes a
+    savepoint of its own (the opportunity's in the batch, a new customer's in its service),
+    so a refused write leaves the import's transaction usable."""
+    try:
+        yield
+    except ValidationError as exc:
+        add_service_errors(report, row.number, exc, table)
+    except IntegrityError as exc:
+        report.error(row.number, "", f"The database refused the row: {exc}.")
 
 
 # --- opportunities -------------------------------------------------------------------------
@@ -216,12 +252,13 @@ def opportunity_import(*, data: bytes, actor: AbstractBaseUser, dry_run: bool) -
             continue
         if values is not None:
             parsed.append((row, values))
-    customers = _Customers()
+    customers = _Customers(actor)
     with import_transaction(report):
+        customers.create([values["customer"] for _, values in parsed])
         batch = services.OpportunityBatch(external_ids=[values["external_id"] for _, values in parsed], actor=actor)
         stored = {external_id: _stored_values(o) for external_id, o in batch.stored.items()}
         for row, values in parsed:
-            with row_savepoint(report, row, table):
+            with _row_errors(report, row, table):
                 external_id = values.pop("external_id")
                 result = RowResult(row=row.number, action=CREATE, key=external_id, label=values["title"])
                 values["customer"] = customers.get(values["customer"], result)
@@ -279,7 +316,7 @@ def sale_import(*, data: bytes, actor: AbstractBaseUser, dry_run: bool) -> Impor
         Lookup(Channel.objects.all(), key="name", what="channel"),
         Lookup(Product.objects.all(), key="sku", what="product SKU"),
     )
-    customers = _Customers()
+    customers = _Customers(actor)
     seen: dict[Any, int] = {}
     parsed: list[tuple[Row, dict[str, Any]]] = []
     for row in table.rows:
@@ -300,6 +337,7 @@ def sale_import(*, data: bytes, actor: AbstractBaseUser, dry_run: bool) -> Impor
     by_id = [(row, values) for row, values in parsed if values.get("external_id")]
     by_key = [(row, values) for row, values in parsed if not values.get("external_id")]
     with import_transaction(report):
+        customers.create([values["customer"] for _, values in parsed if values.get("customer")])
         _import_sales_by_external_id(by_id, table, customers, report)
         _import_sales_by_natural_key(by_key, table, customers, actor, report)
     return report

@@ -16,6 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from sopdesk.services import assign_fields as _assign
 from sopdesk.services import delete_or_explain
@@ -66,18 +67,80 @@ def record_delete(*, instance: models.Model, actor: AbstractBaseUser | None = No
 
 
 @transaction.atomic
-def customer_get_or_create(*, name: str, kind: str | None = None, region: str = "") -> Customer:
+def customer_get_or_create(
+    *, name: str, kind: str | None = None, region: str = "", actor: AbstractBaseUser | None = None
+) -> Customer:
     """Find a customer by name (case-insensitive) or create it; used by the quick-entry form."""
-    name = name.strip()
-    if not name:
-        raise ValidationError({"customer": "Enter a customer name."})
+    name = _customer_name(name)
     existing = Customer.objects.filter(name__iexact=name).first()
     if existing:
         return existing
+    return reference_create(model=Customer, data=_customer_data(name, kind, region), actor=actor)
+
+
+def _customer_name(name: str) -> str:
+    """A customer's name as stored: stripped, and not empty."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"customer": "Enter a customer name."})
+    return name
+
+
+def _customer_data(name: str, kind: str | None, region: str) -> dict[str, Any]:
     data: dict[str, Any] = {"name": name, "region": region}
     if kind:
         data["kind"] = kind
-    return reference_create(model=Customer, data=data)
+    return data
+
+
+_CUSTOMERS_PER_QUERY = 200  # names matched per query (a CASE and an OR of that many)
+
+
+@transaction.atomic
+def customers_get_or_create(*, names: list[str], actor: AbstractBaseUser | None = None) -> dict[str, Customer]:
+    """`customer_get_or_create` for many names at once (an import): the customer of each name,
+    by the name as given. The same rules: a name is stripped and may not be empty, it matches
+    a stored customer ignoring case (the database's `iexact`, the first by name when several
+    do), and a name matching none creates the customer, validated like `reference_create`
+    (with the default kind and no region), its history authored by `actor`.
+
+    At the cost of a query for each 200 names, plus two for all the new customers (their rows
+    and their history), not about ten each; the forecast's inputs are announced once. Names
+    the same ignoring case (`str.casefold`) are one customer, created with the first spelling.
+    The uniqueness of a new name is known from the match (no query per name); a concurrent
+    insert of the same name is refused by the database, and the names are then done one by
+    one. All or nothing: a bad name raises its ValidationError and creates nothing.
+    """
+    given = {name: _customer_name(name) for name in names}
+    found: dict[str, Customer] = {}
+    stripped = list(dict.fromkeys(given.values()))
+    for start in range(0, len(stripped), _CUSTOMERS_PER_QUERY):
+        chunk = stripped[start : start + _CUSTOMERS_PER_QUERY]
+        matches = models.Q()
+        for name in chunk:
+            matches |= models.Q(name__iexact=name)
+        named = models.Case(
+            *(models.When(name__iexact=name, then=models.Value(name)) for name in chunk),
+            output_field=models.CharField(),
+        )
+        for customer in Customer.objects.filter(matches).annotate(given_name=named).order_by("name"):
+            found.setdefault(customer.given_name, customer)  # type: ignore[attr-defined]
+    new = {name.casefold(): customer for name, customer in reversed(found.items())}  # by casefold
+    for name in stripped:
+        if name.casefold() not in new:
+            customer = Customer()
+            _assign(customer, _customer_data(name, None, ""))
+            customer.full_clean(validate_unique=False)  # no stored customer has the name: see the match
+            new[name.casefold()] = customer
+    created = [customer for customer in new.values() if customer.pk is None]
+    if created:
+        try:
+            with transaction.atomic():
+                bulk_create_with_history(created, Customer, default_user=actor)
+        except IntegrityError:  # created meanwhile by another transaction: find it
+            return {name: customer_get_or_create(name=name, actor=actor) for name in given}
+        forecast_inputs_changed_on_commit(source=Customer._meta.label_lower)
+    return {name: found.get(as_stored) or new[as_stored.casefold()] for name, as_stored in given.items()}
 
 
 # --- opportunities -----------------------------------------------------------------------
@@ -241,7 +304,11 @@ def _save_opportunity(
     opportunity._history_date = timezone.now()  # type: ignore[attr-defined]
     opportunity.skip_history_when_saving = True  # type: ignore[attr-defined]
     try:
-        opportunity.save()
+        if created:  # in the savepoint of OpportunityBatch.upsert
+            opportunity.save()
+        else:
+            with transaction.atomic():  # a refused update leaves the caller's transaction usable
+                opportunity.save()
     finally:
         del opportunity.skip_history_when_saving  # type: ignore[attr-defined]
     writing.saved.append((opportunity, created))
@@ -256,9 +323,12 @@ class OpportunityBatch:
     read and locked in one query; the related rows (channel, stage, product, customer, lead
     source, owner) come resolved as instances from the caller, who read them once for the
     whole file, and are not looked up again row by row (see `_save_opportunity`); a row takes
-    no savepoint of its own beyond the one a new external id needs to survive a concurrent
-    insert (wrap each row in a savepoint to go on after a row's error); and the forecast's
-    inputs are announced once, by `finish()`, when any row was written.
+    one savepoint, around its write (which lets a new external id survive a concurrent insert,
+    and a refused write leave the caller's transaction usable), and none when it changes
+    nothing; a row's ValidationError is raised before it writes, so the caller can go on
+    after a row's error without a savepoint of its own, as long as its related rows come
+    from outside the row (new customers: `customers_get_or_create`, before the rows); and the
+    forecast's inputs are announced once, by `finish()`, when any row was written.
     """
 
     def __init__(self, *, external_ids: list[str], actor: AbstractBaseUser) -> None:
