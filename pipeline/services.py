@@ -218,6 +218,10 @@ def opportunity_create(*, data: dict[str, Any], actor: AbstractBaseUser) -> Oppo
     return _opportunity_create(data, actor, _Writing())
 
 
+#: what a new installation answers before anyone defined the sales stages
+NO_STAGES = "The pipeline has no stages yet: add them first, through the API (POST /api/v1/stages/)."
+
+
 def _opportunity_create(data: dict[str, Any], actor: AbstractBaseUser, writing: _Writing) -> Opportunity:
     data = dict(data)
     opportunity = Opportunity()
@@ -226,6 +230,8 @@ def _opportunity_create(data: dict[str, Any], actor: AbstractBaseUser, writing: 
         opportunity.owner = actor
     if opportunity.stage_id is None:
         opportunity.stage = writing.default_stage()
+        if opportunity.stage_id is None:  # a new installation: the pipeline has no stages yet
+            raise ValidationError({"stage": [NO_STAGES]})
     if opportunity.created_on is None:
         opportunity.created_on = _today()
     if opportunity.stage_id is not None:

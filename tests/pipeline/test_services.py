@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from pipeline import services
-from pipeline.models import Opportunity, Sale
+from pipeline.models import Opportunity, Sale, Stage
 
 from .factories import ChannelFactory, CustomerFactory, OpportunityFactory, ProductFactory, default_stages
 
@@ -132,3 +132,14 @@ def test_an_upsert_that_loses_the_race_for_a_new_external_id_updates_instead(sal
     assert created is False
     assert row.amount == Decimal("250")
     assert Opportunity.objects.filter(external_id="crm-9").count() == 1
+
+
+def test_a_new_installation_without_stages_says_to_add_them_and_writes_nothing(sales):
+    assert not Stage.objects.exists()
+    with pytest.raises(ValidationError) as refused:
+        services.opportunity_create(
+            data={"customer": CustomerFactory(), "title": "First deal", "channel": ChannelFactory(name="Retail")},
+            actor=sales,
+        )
+    assert refused.value.message_dict == {"stage": [services.NO_STAGES]}
+    assert not Opportunity.objects.exists()

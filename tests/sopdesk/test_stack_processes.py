@@ -30,6 +30,7 @@ import psycopg2
 import pytest
 import yaml
 
+from pipeline.services import NO_STAGES
 from tests.services import require_service
 
 pytestmark = pytest.mark.services
@@ -232,23 +233,20 @@ def test_the_compose_services_start_pass_their_health_checks_and_serve_a_round_t
     assert status in (200, 201), channel
     status, customer = request(stack.port, "POST", "/api/v1/customers/", {"name": "Fresh Market"}, token)
     assert status in (200, 201), customer
+    deal = {
+        "title": "Fresh Market listing",
+        "customer": "Fresh Market",
+        "channel": "Retail",
+        "amount": "12000",
+        "expected_close_date": "2027-03-01",
+    }
+    status, refused = request(stack.port, "POST", "/api/v1/opportunities/", deal, token)
+    assert (status, refused) == (400, {"stage": [NO_STAGES]})  # a new installation has none
     stage = {"name": "Qualified", "order": 1, "default_probability": 20}
     status, stage = request(stack.port, "POST", "/api/v1/stages/", stage, token)
     assert status in (200, 201), stage
-    status, deal = request(
-        stack.port,
-        "POST",
-        "/api/v1/opportunities/",
-        {
-            "title": "Fresh Market listing",
-            "customer": "Fresh Market",
-            "channel": "Retail",
-            "amount": "12000",
-            "expected_close_date": "2027-03-01",
-        },
-        token,
-    )
-    assert status == 201, deal
+    status, created = request(stack.port, "POST", "/api/v1/opportunities/", deal, token)
+    assert status == 201, created
 
     # the write enqueued a recompute on Redis; the worker computed it
     def current_run() -> bool:
