@@ -159,7 +159,7 @@ SOPDESK_CURRENCY = env.str("SOPDESK_CURRENCY", default="EUR")
 
 STATIC_URL = "static/"
 # Where collectstatic puts the files WhiteNoise serves (the image builds them in; docs/deploy.md).
-STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 # plotly.js comes from the plotly package itself, so the version the Python
 # figures are built for is the version the browser runs, and no CDN is needed.
 STATICFILES_DIRS = [
