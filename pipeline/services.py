@@ -219,7 +219,7 @@ def opportunity_create(*, data: dict[str, Any], actor: AbstractBaseUser) -> Oppo
 
 
 #: what a new installation answers before anyone defined the sales stages
-NO_STAGES = "The pipeline has no stages yet: add them first, through the API (POST /api/v1/stages/)."
+NO_STAGES = "The pipeline has no stages yet: add them first (Pipeline → Setup → Stages, or POST /api/v1/stages/)."
 
 
 def _opportunity_create(data: dict[str, Any], actor: AbstractBaseUser, writing: _Writing) -> Opportunity:

@@ -15,4 +15,9 @@ urlpatterns = [
     path("nps/", views.nps_list, name="nps-list"),
     path("import/opportunities/", views.opportunity_import, name="import-opportunities"),
     path("import/sales/", views.sale_import, name="import-sales"),
+    path("setup/", views.setup_home, name="setup"),
+    path("setup/<slug:kind>/", views.reference_list, name="reference-list"),
+    path("setup/<slug:kind>/new/", views.reference_create, name="reference-create"),
+    path("setup/<slug:kind>/<int:pk>/edit/", views.reference_edit, name="reference-edit"),
+    path("setup/<slug:kind>/<int:pk>/delete/", views.reference_delete, name="reference-delete"),
 ]

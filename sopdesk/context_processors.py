@@ -18,6 +18,7 @@ NAVIGATION = (
     ("Sources", "dashboards:pipeline-sources", {CEO, SALES, OPERATIONS}),
     ("Calls", "pipeline:call-list", {CEO, SALES}),
     ("NPS", "pipeline:nps-list", {CEO, SALES}),
+    ("Setup", "pipeline:setup", {SALES}),
     ("Operations", "dashboards:operations-home", {CEO, SALES, OPERATIONS}),
     ("Proposals", "operations:proposal-list", {CEO, SALES, OPERATIONS}),
     ("Forecast", "forecasting:run-list", {CEO, SALES, OPERATIONS}),

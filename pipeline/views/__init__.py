@@ -4,6 +4,7 @@ from .calls import call_list
 from .imports import opportunity_import, sale_import
 from .nps import nps_list
 from .opportunities import opportunity_create, opportunity_detail, opportunity_edit, opportunity_list
+from .reference import reference_create, reference_delete, reference_edit, reference_list, setup_home
 from .stage_moves import opportunity_lose, opportunity_move
 
 __all__ = [
@@ -16,5 +17,10 @@ __all__ = [
     "opportunity_list",
     "opportunity_lose",
     "opportunity_move",
+    "reference_create",
+    "reference_delete",
+    "reference_edit",
+    "reference_list",
     "sale_import",
+    "setup_home",
 ]

@@ -144,6 +144,7 @@ def test_the_sales_and_operations_pages_satisfy_the_policy(demo_company, strict_
     visit(sales, f"/pipeline/{opportunity.pk}/")
     visit(sales, f"/pipeline/{opportunity.pk}/edit/")
     visit(sales, "/pipeline/new/")
+    visit(sales, "/pipeline/setup/stages/")
 
     operations = strict_page("coo")
     visit(operations, "/home/operations/", charts=1)
