@@ -55,7 +55,7 @@ KINDS: dict[str, Kind] = {
             Stage,
             StageForm,
             "Stages",
-            "The steps of the pipeline, in order. A new opportunity enters the first open stage.",
+            "The steps of the pipeline, in order. A new opportunity enters the first one unless told otherwise.",
             (
                 ("Order", "order", True),
                 ("Name", "name", False),
