@@ -34,8 +34,19 @@ lint: $(VENV)/.test-installed
 	$(VENV)/bin/lint-imports
 	DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
 
+# The suite runs on every core (pytest-xdist, one file per worker at a time), but for the
+# schemathesis file: its cases are made by schemathesis' own parametrization, which xdist does
+# not run, so it runs after, on its own. PYTEST_ARGS (a path, -k ...) runs just that, serially.
+TEST_WORKERS ?= auto
+SCHEMATHESIS := tests/api/test_schemathesis.py
+
 test: lint
+ifeq ($(strip $(PYTEST_ARGS)),)
+	$(VENV)/bin/pytest --ds=sopdesk.settings.test -n $(TEST_WORKERS) --dist loadfile --ignore=$(SCHEMATHESIS)
+	$(VENV)/bin/pytest --ds=sopdesk.settings.test $(SCHEMATHESIS)
+else
 	$(VENV)/bin/pytest --ds=sopdesk.settings.test $(PYTEST_ARGS)
+endif
 
 format: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check --fix .
