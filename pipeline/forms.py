@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from sopdesk.filters import MonthField
 from sopdesk.roles import SALES
 
 from .choices import CustomerKind, Direction, ForecastCategory, LastTouch, Trigger
@@ -37,17 +37,6 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-class MonthField(forms.DateField):
-    """`YYYY-MM` from an <input type="month">, as the first day of that month."""
-
-    widget = forms.DateInput(format="%Y-%m", attrs={"type": "month"})
-    input_formats = ["%Y-%m", "%Y-%m-%d"]
-
-    def to_python(self, value: Any) -> dt.date | None:
-        day = super().to_python(value)
-        return day.replace(day=1) if day else None
 
 
 class StageSelect(forms.Select):

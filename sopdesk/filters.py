@@ -20,23 +20,17 @@ from .weeks import first_of_month
 MONTH_PATTERN = r"^(?:[1-9]\d{3}|0[1-9]\d{2}|00[1-9]\d|000[1-9])-(?:0[1-9]|1[0-2])$"
 
 
-class MonthField(forms.Field):
-    """`YYYY-MM` or a date, read as the first day of that month."""
+class MonthField(forms.DateField):
+    """`YYYY-MM` (an <input type="month">) or a date, read as the first day of that month: the
+    month of a filter and of a form (a forecast call's)."""
 
+    widget = forms.DateInput(format="%Y-%m", attrs={"type": "month"})
+    input_formats = ["%Y-%m", "%Y-%m-%d"]
     default_error_messages = {"invalid": "Enter a month as YYYY-MM (or a date in that month)."}
 
     def to_python(self, value: Any) -> dt.date | None:
-        if value in self.empty_values:
-            return None
-        if isinstance(value, dt.date):
-            return first_of_month(value)
-        text = str(value).strip()
-        for pattern in ("%Y-%m", "%Y-%m-%d"):
-            try:
-                return first_of_month(dt.datetime.strptime(text, pattern).date())  # noqa: DTZ007 (a date, no time)
-            except ValueError:
-                continue
-        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        day = super().to_python(value)
+        return first_of_month(day) if day else None
 
 
 @extend_schema_field(
