@@ -22,3 +22,10 @@ def require_service(name: str, host: str, port: int) -> None:
         if in_ci():
             pytest.fail(f"CI=true and {message}")
         pytest.skip(f"{message}; start it to run this test (see README, 'Services')")
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now (for a server a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -28,17 +28,11 @@ from operations import services as operations_services
 from sopdesk.celery import app as celery_app
 from tests.operations.factories import CapacityChangeFactory, ResourceFactory, ResourceLoadFactory
 from tests.pipeline.factories import ChannelFactory, ProductFactory, SaleFactory
-from tests.services import in_ci
+from tests.services import free_port, in_ci
 
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(condition: Callable[[], bool], *, seconds: float, what: str) -> None:

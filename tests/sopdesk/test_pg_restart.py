@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from tests.services import in_ci
+from tests.services import free_port, in_ci
 
 pytestmark = pytest.mark.services
 
@@ -68,12 +67,6 @@ def unavailable(reason: str) -> None:
     if in_ci():
         pytest.fail(f"CI=true but {reason}")
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def postgres_bin() -> Path | None:

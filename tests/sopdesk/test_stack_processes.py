@@ -31,7 +31,7 @@ import pytest
 import yaml
 
 from pipeline.services import NO_STAGES
-from tests.services import require_service
+from tests.services import free_port, require_service
 
 pytestmark = pytest.mark.services
 
@@ -40,12 +40,6 @@ DATABASE = "sopdesk_stack" + os.environ.get("SOPDESK_TEST_DB_SUFFIX", "")
 REDIS_DB = 12
 HOST = "sopdesk.example.com"  # ALLOWED_HOSTS of .env.example
 PROXY = {"Host": HOST, "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def env_file(path: Path) -> dict[str, str]:
